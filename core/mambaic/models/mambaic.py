@@ -1,0 +1,125 @@
+"""MambaIC: image → g_a → y → (gain, hyperprior, SSM channel-spatial context) → bytes, and back."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mambaic._compressai import EntropyBottleneck
+from mambaic.errors import Cancelled
+from mambaic.models.config import ModelConfig
+from mambaic.models.gain import GainUnit, check_quality
+from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
+from mambaic.models.streams import LatentStreams
+from mambaic.models.transforms import (analysis_transform, hyper_analysis, hyper_synthesis,
+                                       synthesis_transform)
+
+#: CompressAI's default table of Gaussian scales (64 levels, log-spaced 0.11 … 256).
+SCALES_MIN, SCALES_MAX, SCALES_LEVELS = 0.11, 256.0, 64
+
+
+def scale_table() -> torch.Tensor:
+    return torch.exp(torch.linspace(torch.log(torch.tensor(SCALES_MIN)),
+                                    torch.log(torch.tensor(SCALES_MAX)), SCALES_LEVELS))
+
+
+class MambaIC(nn.Module):
+    """The whole codec network. Inputs to `compress` must be padded to `pad_multiple`."""
+
+    pad_multiple = 64
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.g_a = analysis_transform(cfg)
+        self.g_s = synthesis_transform(cfg)
+        self.h_a = hyper_analysis(cfg)
+        self.h_s = hyper_synthesis(cfg)
+        self.gain = GainUnit(cfg.M, cfg.lambdas)
+        self.entropy_bottleneck = EntropyBottleneck(cfg.N)
+        self.latent = ChannelSpatialLatentCodec(cfg)
+
+    # ---- training -------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, quality: float) -> dict:
+        """x (B,3,H,W) in [0,1] → {"x_hat", "likelihoods": {"y", "z"}} for the RD loss."""
+        y = self.g_a(x) * self.gain.gain(quality)
+        z = self.h_a(y)
+        z_hat, z_lik = self.entropy_bottleneck(z)
+        hyper = self.h_s(z_hat)
+        y_hat, y_lik = self.latent(y, hyper)
+        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality))
+        return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}}
+
+    def aux_loss(self) -> torch.Tensor:
+        """The EntropyBottleneck's quantile loss, trained by its own optimiser."""
+        return self.entropy_bottleneck.loss()
+
+    def update(self, force: bool = False) -> bool:
+        """Rebuild the integer CDF tables the rANS coder uses (needed after training/loading)."""
+        a = self.entropy_bottleneck.update(force=force)
+        b = self.latent.gaussian_conditional.update_scale_table(scale_table(), force=force)
+        return bool(a or b)
+
+    # ---- coding ---------------------------------------------------------------------------
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
+            raise ValueError(f"expected a (1, 3, H, W) tensor, got {tuple(x.shape)}")
+        if x.shape[2] % self.pad_multiple or x.shape[3] % self.pad_multiple:
+            raise ValueError(f"H and W must be multiples of {self.pad_multiple}, got {tuple(x.shape[2:])}")
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor, quality: float, progress: Progress = None,
+                 cancel: Cancel = None) -> LatentStreams:
+        """x (1,3,Hp,Wp) in [0,1] → entropy-coded streams. Stages: analysis, hyper, K slices."""
+        self._check_input(x)
+        quality = check_quality(quality)
+        total = self.cfg.num_slices + 2
+        report = _Reporter(progress, cancel, total)
+        y = self.g_a(x) * self.gain.gain(quality)
+        report(1, "analysis")
+        z = self.h_a(y)
+        z_strings = self.entropy_bottleneck.compress(z)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
+        hyper = self.h_s(z_hat)
+        report(2, "hyper")
+        slices, crcs, _ = self.latent.compress(y, hyper, report.offset(2), cancel)
+        return LatentStreams(z=z_strings[0], slices=slices, z_shape=tuple(z.shape[-2:]),
+                             y_shape=tuple(y.shape[-2:]), symbol_crcs=crcs)
+
+    @torch.no_grad()
+    def decompress(self, streams: LatentStreams, quality: float, progress: Progress = None,
+                   cancel: Cancel = None) -> torch.Tensor:
+        """Streams → x̂ (1,3,Hp,Wp) clamped to [0,1]. Stages: hyper, K slices, synthesis."""
+        quality = check_quality(quality)
+        if len(streams.slices) != self.cfg.num_slices or len(streams.symbol_crcs) != self.cfg.num_slices:
+            raise ValueError(f"model expects {self.cfg.num_slices} slices, streams have {len(streams.slices)}")
+        zh, zw = streams.z_shape
+        if tuple(streams.y_shape) != (4 * zh, 4 * zw):
+            raise ValueError(f"latent shapes disagree: y {streams.y_shape} vs z {streams.z_shape}")
+        total = self.cfg.num_slices + 2
+        report = _Reporter(progress, cancel, total)
+        z_hat = self.entropy_bottleneck.decompress([streams.z], (zh, zw))
+        hyper = self.h_s(z_hat)
+        report(1, "hyper")
+        y_hat = self.latent.decompress(streams.slices, streams.symbol_crcs, hyper, report.offset(1), cancel)
+        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality)).clamp_(0, 1)
+        report(total, "synthesis")
+        return x_hat
+
+
+class _Reporter:
+    """Maps stage completions onto one (done, total) progress scale and honours cancellation."""
+
+    def __init__(self, progress: Progress, cancel: Cancel, total: int) -> None:
+        self.progress, self.cancel, self.total = progress, cancel, total
+
+    def __call__(self, done: int, stage: str) -> None:
+        if self.progress:
+            self.progress(done, self.total, stage)
+        if done < self.total and self.cancel is not None and self.cancel():
+            raise Cancelled("cancelled")
+
+    def offset(self, base: int) -> Progress:
+        if not self.progress:
+            return None
+        return lambda done, _total, stage: self.progress(base + done, self.total, stage)

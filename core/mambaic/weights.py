@@ -1,0 +1,132 @@
+"""Weights on disk: safetensors only (never pickle), with the config and model card inside.
+
+A weights file carries everything a decoder needs to agree with the encoder: the network, its
+configuration, and the integer CDF tables of the entropy models. Storing the tables (rather than
+rebuilding them from float parameters at load time) means every machine codes with identical
+tables. The file's SHA-256 identifies the weights inside every `.mic` file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file, safe_open
+
+from mambaic.errors import WeightsError
+from mambaic.models import MambaIC, ModelConfig, build_model
+
+FORMAT_TAG = "mambaic-weights"
+FORMAT_VERSION = "1"
+DEFAULT_WEIGHTS_NAME = "mambaic-lite.safetensors"
+#: Integer CDF tables whose shapes depend on the trained parameters.
+_TABLE_SUFFIXES = ("._quantized_cdf", "._offset", "._cdf_length", ".scale_table")
+
+
+@dataclass
+class WeightsInfo:
+    """What the app and the container need to know about loaded weights."""
+
+    name: str
+    path: Path
+    sha256: str
+    config: ModelConfig
+    card: dict = field(default_factory=dict)
+
+
+def shipped_weights_dir() -> Path:
+    """`resources/weights/` of the source tree (editable installs and the repository)."""
+    return Path(__file__).resolve().parents[2] / "resources" / "weights"
+
+
+def default_weights_path() -> Path:
+    """$MAMBAIC_WEIGHTS if set, else the shipped lite model."""
+    env = os.environ.get("MAMBAIC_WEIGHTS")
+    return Path(env) if env else shipped_weights_dir() / DEFAULT_WEIGHTS_NAME
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_weights(model: MambaIC, path: str | Path, card: dict | None = None, half: bool = False) -> str:
+    """Write model + config + card atomically; returns the file's SHA-256.
+
+    `half` stores float tensors as fp16 (half the size); they are widened to fp32 on load, so a
+    file's identity (its hash) stays the thing that must match between encoder and decoder.
+    """
+    model.update(force=False)
+    path = Path(path)
+    tensors = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        if half and v.is_floating_point() and not k.endswith(_TABLE_SUFFIXES):
+            v = v.half()
+        tensors[k] = v
+    meta = {"format": FORMAT_TAG, "format_version": FORMAT_VERSION,
+            "config": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        save_file(tensors, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return file_sha256(path)
+
+
+def read_metadata(path: Path) -> tuple[ModelConfig, dict]:
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path}: not a readable safetensors weights file ({e})") from None
+    if meta.get("format") != FORMAT_TAG:
+        raise WeightsError(f"{path}: not a mambaic weights file (no '{FORMAT_TAG}' metadata)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"{path}: weights format version {meta.get('format_version')!r} is not supported")
+    try:
+        cfg = ModelConfig.from_dict(json.loads(meta["config"]))
+        card = json.loads(meta.get("card", "{}"))
+    except (KeyError, ValueError, TypeError) as e:
+        raise WeightsError(f"{path}: damaged model configuration in metadata ({e})") from None
+    return cfg, card
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu") -> tuple[MambaIC, WeightsInfo]:
+    """Build the model a weights file describes and load it, ready to code (eval mode)."""
+    path = Path(path) if path is not None else default_weights_path()
+    if not path.is_file():
+        raise WeightsError(f"weights not found: {path}")
+    cfg, card = read_metadata(path)
+    model = build_model(cfg)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path}: cannot read tensors ({e})") from None
+    state = model.state_dict()
+    for k, v in tensors.items():  # CDF tables are sized by training: adopt the file's shapes
+        if k.endswith(_TABLE_SUFFIXES) and k in state:
+            _module_and_name(model, k)[0]._buffers[k.rsplit(".", 1)[1]] = torch.empty_like(v)
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    except RuntimeError as e:
+        raise WeightsError(f"{path}: tensors do not match the '{cfg.name}' configuration ({e})") from None
+    model.to(device).eval()
+    model.update(force=False)  # no-op when the file carried the tables
+    return model, WeightsInfo(name=cfg.name, path=path, sha256=file_sha256(path), config=cfg, card=card)
+
+
+def _module_and_name(model: torch.nn.Module, key: str) -> tuple[torch.nn.Module, str]:
+    owner, _, name = key.rpartition(".")
+    return model.get_submodule(owner), name
