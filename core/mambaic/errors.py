@@ -25,3 +25,7 @@ class WeightsError(MambaICError, ValueError):
 
 class Cancelled(MambaICError):
     """A long operation was cancelled by its caller between stages."""
+
+
+class DeviceError(MambaICError, RuntimeError):
+    """The requested compute device (e.g. ``cuda``) is not available on this machine."""

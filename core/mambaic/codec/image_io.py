@@ -1,0 +1,196 @@
+"""Turn whatever the user hands us into 8-bit RGB (plus optional alpha), and back into a PIL image.
+
+The model only understands RGB in [0, 1], but users have grayscale scans, palette GIFs, 16-bit
+PNGs, CMYK JPEGs, transparent logos and phone photos that are stored sideways with an EXIF
+orientation tag. This module makes one explicit, recorded decision per case (see ``notes``) so
+that a decoded image comes back in the mode the user expects and nothing is changed silently:
+
+* EXIF orientation is applied (the pixels are rotated; the tag itself is not kept).
+* ``1``/``L``/``I;16``/``I``/``F`` become grayscale: coded as RGB, decoded back to ``L``.
+  16-bit samples are rounded to 8 bits (v / 257).
+* ``P`` becomes RGB, or RGBA when the palette has transparency.
+* ``CMYK`` is converted through its embedded ICC profile when it has one.
+* Alpha (``RGBA``, ``LA``, ``PA``, premultiplied variants) is kept losslessly beside the lossy RGB
+  (see :mod:`mambaic.codec.alpha`); the decoded image has the alpha channel bit for bit.
+* Animated images: only the first frame is coded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+from mambaic.codec.limits import MAX_PIXELS, dimension_problem
+from mambaic.codec.modes import OUTPUT_MODES
+from mambaic.errors import ImageInputError
+
+ImageSource = Union[Image.Image, str, os.PathLike, bytes, bytearray, memoryview]
+
+_GRAY_MODES = {"1", "L", "I", "F"}
+_ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the source was and what we did to it, so callers can show it and decoders can undo it."""
+
+    width: int
+    height: int
+    source_mode: str
+    source_format: str | None
+    mode: str
+    """Output mode, one of :data:`OUTPUT_MODES`."""
+    notes: tuple[str, ...]
+    """Human-readable conversions applied, e.g. ``"16-bit samples rounded to 8 bits"``."""
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An image ready for the model: ``rgb`` is (H, W, 3) uint8, ``alpha`` (H, W) uint8 or None."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    info: ImageInfo
+
+
+def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read ``source`` (PIL image, path or encoded file bytes) into RGB uint8 + alpha + notes.
+
+    Raises :class:`~mambaic.errors.ImageInputError` for anything we cannot or will not code. The
+    size is checked from the file header before any pixel is decoded.
+    """
+    image = _open(source)
+    problem = dimension_problem(image.width, image.height, max_pixels)
+    if problem:
+        raise ImageInputError(problem)
+    notes: list[str] = []
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        notes.append(f"first of {frames} frames coded")
+    source_mode, source_format = image.mode, image.format
+    try:
+        image.load()
+        image = _apply_orientation(image, notes)
+        rgb, alpha, mode = _to_rgb(image, notes)
+    except ImageInputError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, struct.error…) on bad data
+        raise ImageInputError(f"cannot decode image: {exc}") from exc
+    info = ImageInfo(rgb.shape[1], rgb.shape[0], source_mode, source_format, mode, tuple(notes))
+    return LoadedImage(rgb, alpha, info)
+
+
+def to_pil(rgb: np.ndarray, mode: str, alpha: np.ndarray | None = None) -> Image.Image:
+    """Rebuild the user's image from decoded RGB (H, W, 3) uint8 in output ``mode``."""
+    if mode not in OUTPUT_MODES:
+        raise ValueError(f"unknown output mode {mode!r}")
+    color = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    if mode in ("L", "LA"):
+        color = color.convert("L")
+    if mode in ("RGBA", "LA"):
+        if alpha is None:
+            raise ValueError(f"mode {mode} needs an alpha plane")
+        color.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
+    return color
+
+
+def _open(source: ImageSource) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        stream, name = io.BytesIO(bytes(source)), "image data"
+    elif isinstance(source, (str, os.PathLike)):
+        stream, name = Path(source), str(source)
+        if not stream.exists():
+            raise ImageInputError("no such file")
+        if stream.is_dir():
+            raise ImageInputError("is a directory, not an image")
+    else:
+        raise TypeError(f"expected a PIL image, a path or bytes, not {type(source).__name__}")
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit (checked next, below Pillow's) decides; silence Pillow's warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(stream)
+    except Image.DecompressionBombError as exc:
+        raise ImageInputError(f"image is too large: {exc}") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageInputError(f"{name} is not an image format we can read") from exc
+    except OSError as exc:
+        raise ImageInputError(exc.strerror or str(exc)) from exc
+
+
+def _apply_orientation(image: Image.Image, notes: list[str]) -> Image.Image:
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF must not stop an otherwise readable image
+        notes.append("EXIF unreadable; orientation not applied")
+        return image
+    if orientation in (None, 1):
+        return image
+    oriented = ImageOps.exif_transpose(image)
+    notes.append(f"EXIF orientation {orientation} applied")
+    return oriented if oriented is not None else image
+
+
+def _to_rgb(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, str]:
+    mode = image.mode
+    if mode == "P":
+        has_alpha = "transparency" in image.info
+        notes.append("palette expanded" + (" (transparency kept as alpha)" if has_alpha else ""))
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    elif mode == "CMYK":
+        image = _cmyk_to_rgb(image, notes)
+    elif mode.startswith("I;16") or mode == "I":
+        notes.append("16-bit samples rounded to 8 bits")
+        samples = np.clip(np.asarray(image).astype(np.float64), 0, 65535)
+        return _gray(np.round(samples / 257.0).astype(np.uint8)), None, "L"
+    elif mode == "F":
+        notes.append("float samples clipped to 0..255")
+
+    mode = image.mode
+    if mode in _ALPHA_MODES:
+        gray = mode in ("LA", "La")
+        image = image.convert("LA" if gray else "RGBA")
+        bands = np.asarray(image)
+        color = _gray(bands[..., 0]) if gray else np.ascontiguousarray(bands[..., :3])
+        return color, np.ascontiguousarray(bands[..., -1]), "LA" if gray else "RGBA"
+    if mode in _GRAY_MODES:
+        return _gray(np.asarray(image.convert("L"))), None, "L"
+    if mode != "RGB":
+        notes.append(f"{mode} converted to RGB")
+        try:
+            image = image.convert("RGB")
+        except ValueError as exc:
+            raise ImageInputError(f"unsupported image mode {mode}: {exc}") from exc
+    return np.asarray(image), None, "RGB"
+
+
+def _cmyk_to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
+    """CMYK without its profile looks badly wrong, so use the embedded ICC profile when present."""
+    icc = image.info.get("icc_profile")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                                  outputMode="RGB")
+            notes.append("CMYK converted to sRGB through its ICC profile")
+            return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            notes.append("CMYK ICC profile unusable; naive CMYK→RGB conversion")
+    else:
+        notes.append("CMYK converted to RGB (no ICC profile)")
+    return image.convert("RGB")
+
+
+def _gray(plane: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.repeat(plane[..., None], 3, axis=2))

@@ -1,0 +1,170 @@
+"""Codec round trips with the real rANS coder on a tiny random-weight model."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import mambaic
+from mambaic.codec.codec import CodecConfig, load_codec, to_uint8
+from mambaic.codec.image_io import load_image
+from mambaic.codec.mic_format import SliceStream, TileStreams, encode_container, parse_container
+from mambaic.codec.padding import crop, pad_edges
+from mambaic.errors import Cancelled, DecodeMismatchError, DeviceError, ImageInputError, MicFormatError
+from mic_testing import make_tiny_weights, sample_image
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
+
+
+@pytest.fixture(scope="module")
+def codec(weights):
+    return load_codec(weights)
+
+
+@pytest.mark.parametrize("width, height, mode", [
+    (1, 1, "RGB"), (33, 17, "L"), (64, 64, "RGB"), (130, 70, "RGBA"), (40, 24, "LA"),
+    (30, 20, "P"), (20, 12, "I;16"),
+])
+def test_round_trip_sizes_and_modes(codec, width, height, mode):
+    image = sample_image(width, height, mode)
+    result = codec.compress_report(image, 3.0)
+    decoded = codec.decompress(result.data)
+    assert decoded.size == (width, height)
+    expected_mode = {"P": "RGB", "I;16": "L"}.get(mode, mode)
+    assert decoded.mode == expected_mode == result.info.mode
+    if mode in ("RGBA", "LA"):  # alpha is lossless
+        assert np.array_equal(np.asarray(decoded)[..., -1], np.asarray(image)[..., -1])
+    info = mambaic.read_info(result.data)
+    assert info.bpp == 8 * len(result.data) / (width * height)
+    assert info.payload_bpp == 8 * info.payload_bytes / (width * height)
+    assert info.payload_bytes > 0 and info.total_bytes == len(result.data)
+
+
+def _model_path(codec, image: Image.Image, quality: float) -> np.ndarray:
+    """What the model's own compress → decompress produces for the same padded input."""
+    rgb = load_image(image).rgb
+    padded = pad_edges(rgb, codec.model.pad_multiple)
+    x = torch.from_numpy(padded.copy()).permute(2, 0, 1)[None].float() / 255
+    streams = codec.model.compress(x, quality)
+    return crop(to_uint8(codec.model.decompress(streams, quality)), *rgb.shape[:2])
+
+
+def test_decoded_image_equals_the_model_path(codec):
+    image = sample_image(130, 70)
+    decoded = codec.decompress(codec.compress(image, 2.5))
+    assert np.array_equal(np.asarray(decoded), _model_path(codec, image, 2.5))
+
+
+def test_tiles_round_trip_and_match_per_tile_model_path(weights):
+    tiled = load_codec(weights, config=CodecConfig(tile_size=64))
+    image = sample_image(130, 70, seed=3)
+    data = tiled.compress(image, 4.0)
+    info = mambaic.read_info(data)
+    assert info.tile_count == 6 and info.y_shape == (8, 12) and info.z_shape == (2, 3)
+    decoded = np.asarray(tiled.decompress(data))
+    top_left = _model_path(tiled, image.crop((0, 0, 64, 64)), 4.0)
+    assert np.array_equal(decoded[:64, :64], top_left)
+    # Decoding does not depend on the decoder's tile setting: the file says how it was tiled.
+    assert np.array_equal(np.asarray(load_codec(weights).decompress(data)), decoded)
+
+
+def test_quality_changes_rate_and_is_recorded(codec):
+    image = sample_image(64, 64)
+    low, high = codec.compress(image, 1.0), codec.compress(image, 5.0)
+    assert mambaic.read_info(low).quality == 1.0 and mambaic.read_info(high).quality == 5.0
+    assert mambaic.read_info(codec.compress(image, 2.0004)).quality == 2.0
+    with pytest.raises(ValueError, match="quality"):
+        codec.compress(image, 5.5)
+    assert codec.quality_range == (1.0, 5.0) and codec.paper_qualities == [1, 2, 3, 4, 5]
+
+
+def test_inputs_as_path_and_bytes(codec, tmp_path):
+    image = sample_image(20, 10)
+    path = tmp_path / "x.png"
+    image.save(path)
+    by_image = codec.decompress(codec.compress(image, 3.0))
+    by_path = codec.decompress(codec.compress(path, 3.0))
+    by_bytes = codec.decompress(codec.compress(path.read_bytes(), 3.0))
+    assert np.array_equal(np.asarray(by_image), np.asarray(by_path))
+    assert np.array_equal(np.asarray(by_path), np.asarray(by_bytes))
+    with pytest.raises(ImageInputError):
+        codec.compress(b"not an image", 3.0)
+
+
+def test_exif_orientation_is_applied_before_coding(codec):
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    sample_image(30, 10).save(buffer, "PNG", exif=exif)
+    assert codec.decompress(codec.compress(buffer.getvalue(), 3.0)).size == (10, 30)
+
+
+def test_metadata_round_trip_and_validation(codec):
+    data = codec.compress(sample_image(8, 8), 3.0, metadata={"source": "x.png", "n": 2})
+    assert mambaic.read_info(data).metadata == {"source": "x.png", "n": 2}
+    with pytest.raises(ValueError, match="metadata"):
+        codec.compress(sample_image(8, 8), 3.0, metadata={"bad": [1, 2]})
+
+
+def test_progress_and_cancel(codec):
+    calls = []
+    data = codec.compress(sample_image(64, 64), 3.0, progress=lambda *a: calls.append(a))
+    assert calls and calls[-1][0] == calls[-1][1] and all(isinstance(c[2], str) for c in calls)
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    calls.clear()
+    codec.decompress(data, progress=lambda *a: calls.append(a))
+    assert calls[-1][0] == calls[-1][1]
+    with pytest.raises(Cancelled):
+        codec.compress(sample_image(64, 64), 3.0, cancel=lambda: True)
+    with pytest.raises(Cancelled):
+        codec.decompress(data, cancel=lambda: True)
+
+
+def test_other_weights_are_refused_by_hash(codec, tmp_path):
+    other = load_codec(make_tiny_weights(tmp_path / "other.safetensors", seed=1))
+    data = other.compress(sample_image(16, 16), 3.0)
+    with pytest.raises(MicFormatError, match=other.weights_sha256[:16]):
+        codec.decompress(data)
+
+
+def test_symbol_checksum_mismatch_is_reported(codec):
+    mic = parse_container(codec.compress(sample_image(64, 64), 3.0))
+    tile = mic.tiles[0]
+    broken = SliceStream(tile.slices[2].anchor, tile.slices[2].nonanchor,
+                         tile.slices[2].symbols_crc ^ 1)
+    slices = tile.slices[:2] + (broken,) + tile.slices[3:]
+    data = encode_container(mic.header, [TileStreams(tile.z, slices)], mic.alpha, mic.metadata)
+    with pytest.raises(DecodeMismatchError, match="slice 3/5"):
+        codec.decompress(data)
+
+
+def test_unavailable_device_is_a_clear_error(weights):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(DeviceError, match="CUDA"):
+        load_codec(weights, device="cuda")
+    with pytest.raises(DeviceError):
+        load_codec(weights, device="tpu")
+
+
+def test_missing_weights_raise_weights_error(tmp_path):
+    with pytest.raises(mambaic.WeightsError):
+        load_codec(tmp_path / "none.safetensors")
+
+
+@pytest.mark.slow
+def test_large_image_round_trip_in_tiles(codec):
+    image = sample_image(4000, 3000, seed=5)
+    result = codec.compress_report(image, 3.0)
+    assert result.info.tile_count == 4
+    decoded = codec.decompress(result.data)
+    assert decoded.size == (4000, 3000)
+    error = np.abs(np.asarray(decoded, dtype=np.int16) - np.asarray(image, dtype=np.int16))
+    assert error.mean() < 128  # random weights: only check it is an image, not noise-for-all
