@@ -1,0 +1,129 @@
+"""Every user command as a QAction with its shortcut, and the menus and toolbar built from them.
+
+Keeping the actions in one object lets tests trigger exactly what a menu click or key press does.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
+
+from mambaic_gui.views.compare import ViewMode
+
+StandardKey = QKeySequence.StandardKey
+
+
+def _action(parent: QObject, text: str, shortcut: QKeySequence | str | StandardKey | None = None,
+            tip: str = "", icon: QIcon | None = None, checkable: bool = False) -> QAction:
+    action = QAction(text, parent)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                          if shortcut is not None else tip)
+    if icon is not None:
+        action.setIcon(icon)
+    action.setCheckable(checkable)
+    return action
+
+
+class Actions:
+    """The window's commands; `build_menus` and `build_toolbar` lay them out."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        style = window.style()
+        icon = style.standardIcon
+        px = QStyle.StandardPixmap
+        self.open = _action(window, "&Open…", StandardKey.Open, "Open an image or a .mic file",
+                            icon(px.SP_DialogOpenButton))
+        self.save_mic = _action(window, "&Save .mic…", StandardKey.Save,
+                                "Save the compressed file", icon(px.SP_DialogSaveButton))
+        self.export_png = _action(window, "&Export Decoded PNG…", "Ctrl+E",
+                                  "Save the decoded image as PNG")
+        self.quit = _action(window, "&Quit", StandardKey.Quit)
+        self.paste = _action(window, "&Paste Image", StandardKey.Paste,
+                             "Open the image on the clipboard")
+        self.copy_metrics = _action(window, "&Copy Metrics", "Ctrl+Shift+C",
+                                    "Copy the numbers to the clipboard")
+        self.cancel = _action(window, "&Cancel", "Esc", "Stop the running encode",
+                              icon(px.SP_BrowserStop))
+        self.modes = {
+            ViewMode.SIDE_BY_SIDE: _action(window, "Side by Side", "1", "Original and decoded "
+                                           "side by side", checkable=True),
+            ViewMode.SPLIT: _action(window, "Split", "2", "One view split by a draggable line",
+                                    checkable=True),
+            ViewMode.HEATMAP: _action(window, "Error Heatmap", "3", "Where the error is: "
+                                      "|original − decoded|", checkable=True),
+        }
+        self.mode_group = QActionGroup(window)
+        for action in self.modes.values():
+            self.mode_group.addAction(action)
+        self.cycle_mode = _action(window, "Next View Mode", "V", "Cycle the view modes")
+        self.fit = _action(window, "&Fit to Window", "Ctrl+0", "Show the whole image")
+        self.actual_size = _action(window, "&100 %", "Ctrl+1",
+                                   "One image pixel per screen pixel")
+        self.zoom_in = _action(window, "Zoom &In", StandardKey.ZoomIn, "Zoom in")
+        self.zoom_out = _action(window, "Zoom &Out", StandardKey.ZoomOut, "Zoom out")
+        self.rd_chart = _action(window, "Compute &Rate–Distortion Chart", None,
+                                "Encode the image with mambaic and classic codecs in the "
+                                "background", checkable=True)
+        self.quality_down = _action(window, "Lower Quality", "[", "Quality −0.1")
+        self.quality_up = _action(window, "Higher Quality", "]", "Quality +0.1")
+        self.level_down = _action(window, "Previous Paper Level", "Ctrl+[",
+                                  "Jump to the next lower marked level")
+        self.level_up = _action(window, "Next Paper Level", "Ctrl+]",
+                                "Jump to the next higher marked level")
+        self.load_weights = _action(window, "Load &Weights…", None, "Use another model file")
+        self.devices = {"cpu": _action(window, "CPU", checkable=True),
+                        "cuda": _action(window, "CUDA GPU", checkable=True)}
+        self.device_group = QActionGroup(window)
+        for action in self.devices.values():
+            self.device_group.addAction(action)
+        self.about = _action(window, "&About MambaIC", StandardKey.HelpContents)
+        self.recent_menu = QMenu("Open &Recent", window)
+        for action in self.all():
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.addAction(action)  # shortcuts work even when a menu bar is hidden
+
+    def all(self) -> list[QAction]:
+        return [a for a in vars(self).values() if isinstance(a, QAction)] + \
+            list(self.modes.values()) + list(self.devices.values())
+
+    def build_menus(self, window: QMainWindow) -> None:
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.open])
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_mic, self.export_png])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.paste, self.copy_metrics, self.cancel])
+        view = bar.addMenu("&View")
+        view.addActions(list(self.modes.values()))
+        view.addAction(self.cycle_mode)
+        view.addSeparator()
+        view.addActions([self.fit, self.actual_size, self.zoom_in, self.zoom_out])
+        view.addSeparator()
+        view.addAction(self.rd_chart)
+        quality = bar.addMenu("&Quality")
+        quality.addActions([self.quality_down, self.quality_up, self.level_down, self.level_up])
+        model = bar.addMenu("&Model")
+        model.addAction(self.load_weights)
+        devices = model.addMenu("&Device")
+        devices.addActions(list(self.devices.values()))
+        bar.addMenu("&Help").addAction(self.about)
+
+    def build_toolbar(self, window: QMainWindow) -> QToolBar:
+        toolbar = window.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addActions([self.open, self.save_mic])
+        toolbar.addSeparator()
+        toolbar.addActions(list(self.modes.values()))
+        toolbar.addSeparator()
+        toolbar.addActions([self.fit, self.actual_size])
+        return toolbar

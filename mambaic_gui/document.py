@@ -1,0 +1,95 @@
+"""What the user has open, and what one encode or decode of it produced (plain data, no Qt).
+
+These objects are built on the worker thread and handed to the GUI thread whole; they are frozen
+so neither side can change what the other is looking at.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mambaic.codec.info import MicInfo
+
+_tokens = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Document:
+    """An opened image (with its pixels) or `.mic` file (possibly without its original).
+
+    `source` is what the codec is given to compress: the file path or the encoded image bytes, so
+    the library, not the GUI, decides how modes, alpha and EXIF orientation are handled. `token`
+    identifies the document in cache keys (two opens of the same path are different documents).
+    """
+
+    name: str
+    path: Path | None
+    original: np.ndarray | None
+    source: Path | bytes | None
+    mic: bytes | None = None
+    notes: tuple[str, ...] = ()
+    token: int = field(default_factory=lambda: next(_tokens))
+
+    @property
+    def is_mic(self) -> bool:
+        return self.mic is not None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) of the original, when there is one."""
+        if self.original is None:
+            return None
+        return int(self.original.shape[1]), int(self.original.shape[0])
+
+
+@dataclass(frozen=True)
+class CodecResult:
+    """One `.mic` encoding and its reconstruction, with everything the metrics panel shows.
+
+    `encode_seconds`, `psnr` and `ms_ssim` are None when they cannot be known (a `.mic` opened
+    without its original); `ms_ssim` is NaN for images too small for five scales.
+    """
+
+    quality: float
+    mic: bytes
+    info: MicInfo
+    decoded: np.ndarray
+    decode_seconds: float
+    device: str
+    alpha: np.ndarray | None = None
+    encode_seconds: float | None = None
+    psnr: float | None = None
+    ms_ssim: float | None = None
+
+    @property
+    def nbytes(self) -> int:
+        alpha = 0 if self.alpha is None else self.alpha.nbytes
+        return self.decoded.nbytes + alpha + len(self.mic)
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the GUI may know about the model the worker owns (the model itself stays there)."""
+
+    name: str
+    device: str
+    quality_range: tuple[float, float]
+    paper_qualities: tuple[float, ...]
+    card: dict
+    weights_path: str
+    weights_sha256: str
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """One point of the rate-distortion chart."""
+
+    codec: str
+    quality: float
+    bpp: float
+    psnr: float
+    ms_ssim: float

@@ -1,0 +1,31 @@
+"""What a unit of background work is, independent of Qt (the scheduler and tasks share it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: progress(done, total, stage) as the core calls it.
+Progress = Callable[[int, int, str], None]
+#: cancel() -> True when the job should stop.
+CancelCheck = Callable[[], bool]
+#: A job body: run(codec, progress, cancel) -> result, executed on the worker thread.
+JobBody = Callable[[Any, Progress, CancelCheck], Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """A unit of work: `run(codec, progress, cancel)` executes on the worker thread.
+
+    `supersedable` jobs are cancelled when a newer foreground job arrives; a model load is not,
+    because nothing can run without its result. When `replaces_codec` is set, `run` returns
+    `(codec, summary)`: the worker keeps the codec and only the summary goes back to the GUI.
+    """
+
+    id: int
+    kind: str
+    run: JobBody
+    background: bool = False
+    supersedable: bool = True
+    replaces_codec: bool = False

@@ -1,0 +1,494 @@
+"""The main window: wires actions, views and panels to the job scheduler. No codec logic here.
+
+State kept here: the open `Document`, the result on screen, the quality the user asked for, and the
+cache of results. Every codec call is a job for the worker thread (see `tasks`); results come back
+through callbacks on the GUI thread and are shown only if they still match what the user wants.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QToolBar, QToolButton, QWidget)
+
+from mambaic.codec.atomic import atomic_write
+from mambaic_gui import tasks
+from mambaic_gui.actions import Actions
+from mambaic_gui.cache import ResultCache, quality_key
+from mambaic_gui.dialogs import about_box, error_box
+from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
+from mambaic_gui.errors import UserError, describe
+from mambaic_gui.mime import Openable, openable_from_mime
+from mambaic_gui.panels.metrics import MetricsPanel
+from mambaic_gui.panels.quality import QualityControl
+from mambaic_gui.panels.rate_plot import RatePlot
+from mambaic_gui.panels.rd_plot import RDPlot
+from mambaic_gui.scheduler import JobScheduler
+from mambaic_gui.settings import AppSettings
+from mambaic_gui.views.compare import CompareView, ViewMode
+from mambaic_gui.jobs import Job
+
+IMAGE_FILTER = ("Images and .mic files (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif *.avif "
+                "*.mic);;.mic files (*.mic);;All files (*)")
+
+
+def _point(result: CodecResult) -> RatePoint | None:
+    if result.psnr is None or result.ms_ssim is None:
+        return None
+    return RatePoint("mambaic", result.quality, result.info.bpp, result.psnr, result.ms_ssim)
+
+
+class MainWindow(QMainWindow):
+    """One window, one document at a time."""
+
+    def __init__(self, settings: QSettings | None = None, weights: str | None = None,
+                 device: str | None = None, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("MambaIC")
+        self.setAcceptDrops(True)
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.settings = AppSettings(settings or QSettings())
+        self.scheduler = JobScheduler(self)
+        self.cache = ResultCache()
+        self.document: Document | None = None
+        self.result: CodecResult | None = None
+        self.model: ModelSummary | None = None
+        self.last_error: UserError | None = None
+        self.error_dialog: QMessageBox | None = None
+        self._rd_started_for: int | None = None
+
+        self.compare = CompareView()
+        self.setCentralWidget(self.compare)
+        self.quality = QualityControl()
+        self.metrics = MetricsPanel()
+        self.rate_plot = RatePlot()
+        self.rd_plot = RDPlot()
+        self.actions = Actions(self)
+        self.actions.build_menus(self)
+        self.actions.build_toolbar(self)
+        self._build_quality_toolbar()
+        self._build_docks()
+        self._build_status_bar()
+        self._connect()
+
+        self.actions.rd_chart.setChecked(self.settings.rd_chart)
+        self.compare.set_mode(self.settings.view_mode)
+        self._sync_mode_actions()
+        self.quality.set_value(self.settings.quality)
+        self._wanted_quality = self.quality.value()
+        self._restore_layout()
+        self._refresh_recent_menu()
+        self._update_enabled()
+        self.load_model(weights if weights is not None else self.settings.weights,
+                        device or self.settings.device)
+
+    # ---- layout -----------------------------------------------------------------------------
+    def _build_quality_toolbar(self) -> None:
+        bar = QToolBar("Quality")
+        bar.setObjectName("qualityToolbar")
+        bar.addWidget(self.quality)
+        self.quality.setMinimumWidth(420)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self._dock("Metrics", "metricsDock", self.metrics)
+        self._dock("Bits per slice", "rateDock", self.rate_plot)
+        self._dock("Rate–distortion", "rdDock", self.rd_plot)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.stage_label = QLabel()
+        cancel = QToolButton()
+        cancel.setDefaultAction(self.actions.cancel)
+        self.cancel_button = cancel
+        self.device_label = QLabel("no model")
+        for widget in (self.stage_label, self.progress, cancel):
+            bar.addPermanentWidget(widget)
+            widget.hide()
+        bar.addPermanentWidget(self.device_label)
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.open.triggered.connect(self.choose_file)
+        a.save_mic.triggered.connect(self.save_mic)
+        a.export_png.triggered.connect(self.export_png)
+        a.quit.triggered.connect(self.close)
+        a.paste.triggered.connect(self.paste)
+        a.copy_metrics.triggered.connect(self.copy_metrics)
+        a.cancel.triggered.connect(self.scheduler.cancel_foreground)
+        for mode, action in a.modes.items():
+            action.triggered.connect(lambda _=False, m=mode: self.compare.set_mode(m))
+        a.cycle_mode.triggered.connect(self.compare.cycle_mode)
+        a.fit.triggered.connect(self.compare.fit)
+        a.actual_size.triggered.connect(lambda: self.compare.zoom_to(1.0))
+        a.zoom_in.triggered.connect(lambda: self.compare.zoom_by(2.0))
+        a.zoom_out.triggered.connect(lambda: self.compare.zoom_by(0.5))
+        a.quality_down.triggered.connect(lambda: self.quality.step(-0.1))
+        a.quality_up.triggered.connect(lambda: self.quality.step(0.1))
+        a.level_down.triggered.connect(lambda: self.quality.jump_to_mark(-1))
+        a.level_up.triggered.connect(lambda: self.quality.jump_to_mark(1))
+        a.load_weights.triggered.connect(self.choose_weights)
+        for device, action in a.devices.items():
+            action.triggered.connect(lambda _=False, d=device: self.load_model(
+                self.model.weights_path if self.model else self.settings.weights, d))
+        a.rd_chart.toggled.connect(self._on_rd_chart_toggled)
+        a.about.triggered.connect(self.show_about)
+        self.compare.mode_changed.connect(self._on_mode_changed)
+        self.quality.committed.connect(self.request_encode)
+        self.scheduler.progress.connect(self._on_progress)
+        self.scheduler.busy_changed.connect(self._on_busy)
+
+    # ---- model ------------------------------------------------------------------------------
+    def load_model(self, weights: str | None, device: str) -> None:
+        """Load weights on the worker; nothing else runs until this finishes."""
+        self.device_label.setText(f"loading model ({device})…")
+        self.scheduler.submit("load", tasks.load_model(weights, device), supersedable=False,
+                              replaces_codec=True,
+                              on_finished=lambda summary: self._on_model(summary, weights),
+                              on_failed=self._on_model_failed)
+
+    def _on_model(self, summary: ModelSummary, weights: str | None) -> None:
+        self.model = summary
+        self.settings.weights = weights
+        self.settings.device = summary.device.split(":")[0]
+        self.device_label.setText(f"{summary.name} · {summary.device}")
+        self.metrics.set_model(f"{summary.name} ({summary.weights_sha256[:8]})")
+        self.actions.devices.get(self.settings.device, self.actions.devices["cpu"]).setChecked(True)
+        self.quality.set_range(summary.quality_range, summary.paper_qualities)
+        self.quality.set_value(self._wanted_quality)
+        self.cache.clear()
+        self._rd_started_for = None
+        self.scheduler.cancel_background()
+        if self.document is not None and not self.document.is_mic:
+            self.request_encode(self.quality.value())
+        self._update_enabled()
+
+    def _on_model_failed(self, error: UserError) -> None:
+        self.device_label.setText("no model" if self.model is None else
+                                  f"{self.model.name} · {self.model.device}")
+        self.show_error(error)
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", self.settings.last_directory,
+                                              "Weights (*.safetensors);;All files (*)")
+        if path:
+            self.load_model(path, self.model.device.split(":")[0] if self.model else "cpu")
+
+    # ---- opening ----------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image or .mic file",
+                                              self.settings.last_directory, IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        """Open an image or .mic file in the background (errors end in a dialog)."""
+        path = Path(path).expanduser()
+        self.settings.last_directory = str(path.parent)
+        self._set_stage(f"opening {path.name}…")
+        self.scheduler.submit("open", tasks.open_file(path),
+                              on_finished=lambda opened: self._on_opened(*opened, path=path),
+                              on_failed=lambda error: self._on_open_failed(error, path))
+
+    def open_data(self, name: str, data: bytes) -> None:
+        self.scheduler.submit("open", tasks.open_data(name, data),
+                              on_finished=lambda opened: self._on_opened(*opened, path=None),
+                              on_failed=self.show_error)
+
+    def open_openable(self, item: Openable) -> None:
+        if item.path is not None:
+            self.open_path(item.path)
+        elif item.data is not None:
+            self.open_data(item.name, item.data)
+
+    def paste(self) -> None:
+        item = openable_from_mime(QGuiApplication.clipboard().mimeData())
+        if item is None:
+            self.statusBar().showMessage("The clipboard holds no image or file.", 5000)
+        else:
+            self.open_openable(item)
+
+    def _on_open_failed(self, error: UserError, path: Path) -> None:
+        if not path.exists():
+            self.settings.remove_recent(str(path))
+            self._refresh_recent_menu()
+        self.show_error(error)
+
+    def _on_opened(self, document: Document, result: CodecResult | None, path: Path | None) -> None:
+        self.scheduler.cancel_background()
+        self.cache.clear()
+        self.document, self.result = document, None
+        self._rd_started_for = None
+        self.rate_plot.clear()
+        self.rd_plot.clear()
+        self.metrics.clear()
+        self.compare.set_original(document.original)
+        self.setWindowTitle(f"{document.name} — MambaIC")
+        if path is not None:
+            self.settings.add_recent(str(path))
+            self._refresh_recent_menu()
+        if document.notes:
+            self.statusBar().showMessage("Note: " + "; ".join(document.notes), 8000)
+        if result is not None:
+            self.quality.set_value(result.quality)
+            self.rd_plot.set_status("needs the original image")
+            self._show(result)
+        else:
+            self.request_encode(self.quality.value())
+        self._update_enabled()
+
+    # ---- encoding ---------------------------------------------------------------------------
+    def request_encode(self, quality: float) -> None:
+        """Show `quality` for the open image: from the cache, or by a new (superseding) job."""
+        self._wanted_quality = quality
+        self.settings.quality = quality
+        document = self.document
+        if document is None or document.is_mic:
+            return
+        cached = self.cache.get(document.token, quality)
+        if cached is not None:
+            self.scheduler.cancel_foreground()
+            self._show(cached)
+            return
+        if self.result is not None:
+            self.compare.set_decoded_caption(f"Decoded · updating to q {quality:.2f}…")
+        self.scheduler.submit("encode", tasks.encode(document, quality),
+                              on_finished=lambda r: self._on_encoded(document, quality, r),
+                              on_failed=self.show_error)
+
+    def _on_encoded(self, document: Document, quality: float, result: CodecResult) -> None:
+        self.cache.put(document.token, quality, result)
+        if self.document is document and quality_key(quality) == quality_key(self._wanted_quality):
+            self._show(result)
+            self._start_rd()
+
+    def _show(self, result: CodecResult) -> None:
+        self.result = result
+        self.compare.set_decoded(result.decoded)
+        caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
+        if result.psnr is not None:
+            caption += f" · {result.psnr:.2f} dB"
+        self.compare.set_decoded_caption(caption)
+        self.metrics.set_result(result)
+        self.rate_plot.set_info(result.info)
+        self.rd_plot.set_current(_point(result))
+        self._update_enabled()
+
+    # ---- rate-distortion chart (background) -------------------------------------------------
+    def _start_rd(self) -> None:
+        """Once per image: mambaic at the paper levels and the classic codecs, when idle."""
+        document = self.document
+        if document is None or document.original is None or self.model is None \
+                or self._rd_started_for == document.token:
+            return
+        if not self.actions.rd_chart.isChecked():
+            self.rd_plot.set_status("off (View ▸ Compute Rate–Distortion Chart)")
+            return
+        self._rd_started_for = document.token
+        self.rd_plot.set_status("computing in the background…")
+        for q in self.model.paper_qualities:
+            if self.cache.get(document.token, q) is None:
+                self.scheduler.submit("rd", tasks.encode(document, q), background=True,
+                                      on_finished=lambda r, q=q: self._on_rd_level(document, q, r))
+        self._update_rd_curve()
+        for key, label in tasks.CLASSIC_CODECS.items():
+            self.scheduler.submit("rd", tasks.classic_points(key, document.original),
+                                  background=True,
+                                  on_finished=lambda points, label=label: self._on_rd_classic(
+                                      document, label, points))
+
+    def _on_rd_chart_toggled(self, on: bool) -> None:
+        self.settings.rd_chart = on
+        if on:
+            if self.result is not None:
+                self._start_rd()
+        else:
+            self.scheduler.cancel_background()
+            self._rd_started_for = None
+            self.rd_plot.set_status("off (View ▸ Compute Rate–Distortion Chart)")
+
+    def _on_rd_level(self, document: Document, quality: float, result: CodecResult) -> None:
+        self.cache.put(document.token, quality, result)
+        if document is self.document:
+            self._update_rd_curve()
+
+    def _on_rd_classic(self, document: Document, label: str, points: list[RatePoint]) -> None:
+        if document is not self.document:
+            return
+        self.rd_plot.set_curve(label, points)
+        if self.scheduler.is_idle():
+            self.rd_plot.set_status("")
+
+    def _update_rd_curve(self) -> None:
+        if self.document is None or self.model is None:
+            return
+        points = [_point(r) for q in self.model.paper_qualities
+                  if (r := self.cache.get(self.document.token, q)) is not None]
+        self.rd_plot.set_curve("mambaic", [p for p in points if p is not None])
+
+    # ---- saving -----------------------------------------------------------------------------
+    def _default_output(self, suffix: str) -> str:
+        document = self.document
+        stem = Path(document.name).stem if document else "image"
+        directory = document.path.parent if document and document.path else \
+            Path(self.settings.last_directory or Path.home())
+        return str(directory / f"{stem}{suffix}")
+
+    def save_mic(self) -> None:
+        if self.result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save .mic file", self._default_output(".mic"),
+                                              ".mic files (*.mic)")
+        if path:
+            self.save_mic_to(path)
+
+    def save_mic_to(self, path: str | Path) -> bool:
+        """Write atomically; the opened image itself is never overwritten."""
+        path = Path(path)
+        if path.suffix.lower() != ".mic":
+            path = path.with_name(path.name + ".mic")
+        protect = [self.document.path] if self.document and self.document.path \
+            and not self.document.is_mic else []
+        try:
+            atomic_write(path, self.result.mic, overwrite=True, protect=protect)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, the app goes on
+            self.show_error(describe(exc))
+            return False
+        self.settings.add_recent(str(path))
+        self._refresh_recent_menu()
+        self.statusBar().showMessage(f"Saved {path} ({self.result.info.total_bytes:,} bytes)", 8000)
+        return True
+
+    def export_png(self) -> None:
+        if self.result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export decoded image",
+                                              self._default_output(".decoded.png"),
+                                              "PNG images (*.png)")
+        if path:
+            self.export_png_to(path)
+
+    def export_png_to(self, path: str | Path) -> None:
+        """Encode the PNG on the worker (it can take a second for a large photo)."""
+        path = Path(path)
+        protect = [self.document.path] if self.document and self.document.path else []
+        self.scheduler.submit("export", tasks.export_png(self.result, path, protect),
+                              supersedable=False, on_failed=self.show_error,
+                              on_finished=lambda _: self.statusBar().showMessage(
+                                  f"Exported {path}", 8000))
+
+    def copy_metrics(self) -> None:
+        if self.result is None:
+            return
+        name = self.document.name if self.document else ""
+        QGuiApplication.clipboard().setText(f"{name}\n{self.metrics.text()}\n")
+        self.statusBar().showMessage("Metrics copied to the clipboard", 4000)
+
+    # ---- feedback ---------------------------------------------------------------------------
+    def show_error(self, error: UserError) -> None:
+        """Tell the user, without blocking the event loop; the app carries on."""
+        self.last_error = error
+        self._set_stage("")
+        self.statusBar().showMessage(f"{error.title}: {error.message}", 15000)
+        if self.error_dialog is not None:
+            self.error_dialog.close()
+        self.error_dialog = error_box(self, error)
+
+    def show_about(self) -> None:
+        versions = {}
+        for package in ("mambaic", "torch", "PySide6-Essentials", "pyqtgraph"):
+            try:
+                versions[package] = importlib.metadata.version(package)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        about_box(self, self.model, versions)
+
+    def _set_stage(self, text: str) -> None:
+        self.stage_label.setText(text)
+        self.stage_label.setVisible(bool(text))
+
+    def _on_progress(self, job: Job, done: int, total: int, stage: str) -> None:
+        if job.background:
+            self.rd_plot.set_status(f"computing: {stage}")
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self._set_stage(stage)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.actions.cancel.setEnabled(busy)
+        if not busy:
+            self._set_stage("")
+            self.progress.reset()
+
+    def _update_enabled(self) -> None:
+        has_result = self.result is not None
+        self.actions.save_mic.setEnabled(has_result)
+        self.actions.export_png.setEnabled(has_result)
+        self.actions.copy_metrics.setEnabled(has_result)
+        comparable = self.compare.comparison_available()
+        for mode in (ViewMode.SPLIT, ViewMode.HEATMAP):
+            self.actions.modes[mode].setEnabled(comparable)
+        self.quality.setEnabled(self.document is None or not self.document.is_mic)
+
+    def _on_mode_changed(self, mode: str) -> None:
+        self.settings.view_mode = mode
+        self._sync_mode_actions()
+
+    def _sync_mode_actions(self) -> None:
+        self.actions.modes[self.compare.mode].setChecked(True)
+
+    # ---- recent files -----------------------------------------------------------------------
+    def _refresh_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        menu.setEnabled(bool(recent))
+
+    # ---- drag and drop ----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if openable_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        item = openable_from_mime(event.mimeData())
+        if item is not None:
+            event.acceptProposedAction()
+            self.open_openable(item)
+
+    # ---- persistence ------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1440, 900)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.quality = self.quality.value()
+        self.settings.sync()
+        self.scheduler.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,86 @@
+"""The numbers panel: size, bpp, PSNR, MS-SSIM, latencies, device — and what they cannot be."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+from mambaic_gui.document import CodecResult
+
+NEEDS_ORIGINAL = "needs the original image"
+_FIELDS = ("File size", "Bit rate", "PSNR", "MS-SSIM", "Encode", "Decode", "Quality", "Image",
+           "Model", "Device")
+
+
+def format_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / 1024**2:.2f} MiB"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return NEEDS_ORIGINAL
+    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+
+
+def _ms_ssim(value: float | None) -> str:
+    if value is None:
+        return NEEDS_ORIGINAL
+    if math.isnan(value):
+        return "n/a (image smaller than 161 px)"
+    db = math.inf if value >= 1.0 else -10 * math.log10(1 - value)
+    return f"{value:.4f}  ({db:.2f} dB)"
+
+
+def _psnr(value: float | None) -> str:
+    if value is None:
+        return NEEDS_ORIGINAL
+    return "lossless (∞)" if math.isinf(value) else f"{value:.2f} dB"
+
+
+class MetricsPanel(QWidget):
+    """A form of labelled values; `text()` is what "Copy Metrics" puts on the clipboard."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for name in _FIELDS:
+            label = QLabel("—")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._values[name] = label
+            form.addRow(f"{name}:", label)
+        self._model = "—"
+
+    def set_model(self, description: str) -> None:
+        self._model = description
+        self._values["Model"].setText(description)
+
+    def clear(self) -> None:
+        for name, label in self._values.items():
+            label.setText(self._model if name == "Model" else "—")
+
+    def set_result(self, result: CodecResult) -> None:
+        info = result.info
+        self._values["File size"].setText(f"{format_bytes(info.total_bytes)}  ({info.total_bytes:,} B)")
+        self._values["Bit rate"].setText(f"{info.bpp:.4f} bpp  (payload {info.payload_bpp:.4f})")
+        self._values["PSNR"].setText(_psnr(result.psnr))
+        self._values["MS-SSIM"].setText(_ms_ssim(result.ms_ssim))
+        self._values["Encode"].setText(_seconds(result.encode_seconds) if result.encode_seconds
+                                       is not None else "— (opened from a .mic file)")
+        self._values["Decode"].setText(_seconds(result.decode_seconds))
+        self._values["Quality"].setText(f"{result.quality:.2f}")
+        self._values["Image"].setText(f"{info.width} × {info.height}, {info.mode}")
+        self._values["Device"].setText(result.device)
+
+    def value(self, name: str) -> str:
+        return self._values[name].text()
+
+    def text(self) -> str:
+        return "\n".join(f"{name}: {label.text()}" for name, label in self._values.items())

@@ -1,0 +1,85 @@
+"""This image's rate-distortion curves: mambaic at the paper levels vs JPEG, WebP and AVIF.
+
+Points arrive one codec at a time from background jobs; the current slider setting is drawn as a
+highlighted marker so the user sees where it sits relative to the classic codecs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from mambaic_gui.document import RatePoint
+from mambaic_gui.panels.plot_style import CLASSIC, HIGHLIGHT, MAMBAIC, styled_plot
+
+METRICS = {"PSNR (dB)": "psnr", "MS-SSIM (dB)": "ms_ssim_db"}
+
+
+def _metric(point: RatePoint, key: str) -> float:
+    if key == "psnr":
+        return point.psnr
+    if math.isnan(point.ms_ssim) or point.ms_ssim >= 1.0:
+        return math.nan
+    return -10 * math.log10(1 - point.ms_ssim)
+
+
+class RDPlot(QWidget):
+    """Curves keyed by codec label; `curves` holds the plotted points for tests and copying."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = styled_plot("Rate–distortion of this image")
+        self.plot.setLabel("bottom", "bit rate (bpp)")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        legend = self.plot.addLegend(offset=(-10, -10))
+        legend.setBrush(pg.mkBrush("#000000a0"))
+        self._metric = QComboBox()
+        self._metric.addItems(list(METRICS))
+        self._metric.currentIndexChanged.connect(self._redraw)
+        self._status = QLabel()
+        self.curves: dict[str, list[RatePoint]] = {}
+        self.current: RatePoint | None = None
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Distortion:"))
+        row.addWidget(self._metric)
+        row.addStretch(1)
+        row.addWidget(self._status)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.plot, 1)
+        self._redraw()
+
+    def clear(self) -> None:
+        self.curves = {}
+        self.current = None
+        self._redraw()
+
+    def set_status(self, text: str) -> None:
+        self._status.setText(text)
+
+    def set_curve(self, label: str, points: list[RatePoint]) -> None:
+        self.curves[label] = sorted(points, key=lambda p: p.bpp)
+        self._redraw()
+
+    def set_current(self, point: RatePoint | None) -> None:
+        self.current = point
+        self._redraw()
+
+    def _redraw(self) -> None:
+        key = METRICS[self._metric.currentText()]
+        self.plot.clear()
+        self.plot.setLabel("left", self._metric.currentText())
+        for label, points in self.curves.items():
+            color = MAMBAIC if label == "mambaic" else CLASSIC.get(label, "#bbbbbb")
+            symbol = "o" if label == "mambaic" else "t"
+            self.plot.plot([p.bpp for p in points], [_metric(p, key) for p in points],
+                           pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=7,
+                           symbolBrush=color, symbolPen=None, name=label)
+        if self.current is not None:
+            self.plot.plot([self.current.bpp], [_metric(self.current, key)], pen=None,
+                           symbol="star", symbolSize=18, symbolBrush=MAMBAIC,
+                           symbolPen=pg.mkPen(HIGHLIGHT, width=1.5),
+                           name=f"current (q {self.current.quality:.2f})")

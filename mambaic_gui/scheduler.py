@@ -1,0 +1,178 @@
+"""Feed the worker thread one job at a time, newest foreground work first.
+
+Why one at a time: the worker owns a single model, and a queue of stale slider positions would only
+delay the one the user is looking at. A new foreground job cancels the running job (if it may be
+superseded) and drops pending foreground jobs it makes obsolete; background jobs (the RD chart) run
+only when nothing else is waiting, and one interrupted by foreground work is queued again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from mambaic_gui.errors import UserError
+from mambaic_gui.jobs import Job
+from mambaic_gui.worker import CodecWorker
+
+
+@dataclass
+class _Callbacks:
+    finished: Callable[[Any], None] | None
+    failed: Callable[[UserError], None] | None
+    cancelled: Callable[[], None] | None
+
+
+class JobScheduler(QObject):
+    """Owns the worker thread; all its methods are called on the GUI thread."""
+
+    progress = Signal(object, int, int, str)  # job, done, total, stage
+    busy_changed = Signal(bool)  # a foreground job is running or waiting
+    _dispatch = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("mambaic-codec")
+        self._worker = CodecWorker()
+        self._worker.moveToThread(self._thread)
+        self._dispatch.connect(self._worker.run)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread.start()
+        self._ids = itertools.count(1)
+        self._running: Job | None = None
+        self._foreground: deque[Job] = deque()
+        self._background: deque[Job] = deque()
+        self._callbacks: dict[int, _Callbacks] = {}
+        self._busy = False
+        self._closed = False
+
+    # ---- submitting ---------------------------------------------------------------------------
+    def submit(self, kind: str, run: Callable, *, background: bool = False,
+               supersedable: bool = True, replaces_codec: bool = False,
+               on_finished: Callable[[Any], None] | None = None,
+               on_failed: Callable[[UserError], None] | None = None,
+               on_cancelled: Callable[[], None] | None = None) -> Job:
+        """Queue `run(codec, progress, cancel)` on the worker and return its `Job`."""
+        if self._closed:
+            raise RuntimeError("the scheduler has been shut down")
+        job = Job(next(self._ids), kind, run, background, supersedable, replaces_codec)
+        self._callbacks[job.id] = _Callbacks(on_finished, on_failed, on_cancelled)
+        if background:
+            self._background.append(job)
+        else:
+            for old in [j for j in self._foreground if j.supersedable]:
+                self._foreground.remove(old)
+                self._resolve_cancelled(old)
+            self._foreground.append(job)
+            if self._running is not None and self._running.supersedable:
+                self._worker.cancel(self._running.id)
+        self._pump()
+        return job
+
+    def cancel_foreground(self) -> None:
+        """Stop the running foreground job (at its next slice) and drop waiting ones."""
+        for old in [j for j in self._foreground if j.supersedable]:
+            self._foreground.remove(old)
+            self._resolve_cancelled(old)
+        if self._running is not None and not self._running.background and self._running.supersedable:
+            self._worker.cancel(self._running.id)
+        self._update_busy()
+
+    def cancel_background(self) -> None:
+        """Forget all background work, e.g. because another image was opened."""
+        while self._background:
+            self._resolve_cancelled(self._background.popleft())
+        if self._running is not None and self._running.background:
+            self._worker.cancel(self._running.id)
+            self._callbacks.pop(self._running.id, None)  # nobody wants its result any more
+
+    def shutdown(self) -> None:
+        """Cancel everything and wait for the worker thread to end (within one slice)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._foreground.clear()
+        self._background.clear()
+        self._callbacks.clear()
+        if self._running is not None:
+            self._worker.cancel(self._running.id)
+        self._thread.quit()
+        self._thread.wait()
+
+    # ---- state ------------------------------------------------------------------------------
+    @property
+    def running(self) -> Job | None:
+        return self._running
+
+    @property
+    def pending(self) -> list[Job]:
+        return [*self._foreground, *self._background]
+
+    def is_idle(self) -> bool:
+        return self._running is None and not self._foreground and not self._background
+
+    # ---- worker outcomes --------------------------------------------------------------------
+    def _take(self, job_id: int) -> tuple[Job | None, _Callbacks | None]:
+        job = self._running
+        if job is None or job.id != job_id:
+            return None, None
+        self._running = None
+        return job, self._callbacks.pop(job_id, None)
+
+    def _on_progress(self, job_id: int, done: int, total: int, stage: str) -> None:
+        if self._running is not None and self._running.id == job_id:
+            self.progress.emit(self._running, done, total, stage)
+
+    def _on_finished(self, job_id: int, result: Any) -> None:
+        job, callbacks = self._take(job_id)
+        if callbacks is not None and callbacks.finished is not None:
+            callbacks.finished(result)
+        self._pump()
+
+    def _on_failed(self, job_id: int, error: UserError) -> None:
+        job, callbacks = self._take(job_id)
+        if callbacks is not None and callbacks.failed is not None:
+            callbacks.failed(error)
+        self._pump()
+
+    def _on_cancelled(self, job_id: int) -> None:
+        job, callbacks = self._take(job_id)
+        if job is not None and job.background and callbacks is not None:
+            # Interrupted by foreground work, not abandoned: run it again when idle.
+            retry = Job(next(self._ids), job.kind, job.run, True, job.supersedable,
+                        job.replaces_codec)
+            self._callbacks[retry.id] = callbacks
+            self._background.appendleft(retry)
+        elif callbacks is not None and callbacks.cancelled is not None:
+            callbacks.cancelled()
+        self._pump()
+
+    def _resolve_cancelled(self, job: Job) -> None:
+        callbacks = self._callbacks.pop(job.id, None)
+        if callbacks is not None and callbacks.cancelled is not None:
+            callbacks.cancelled()
+
+    # ---- dispatch ---------------------------------------------------------------------------
+    def _pump(self) -> None:
+        if self._running is None and not self._closed:
+            queue = self._foreground or self._background
+            if queue:
+                self._running = queue.popleft()
+                self._dispatch.emit(self._running)
+        self._update_busy()
+
+    def _update_busy(self) -> None:
+        busy = bool(self._foreground) or (self._running is not None and not self._running.background)
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+

@@ -1,0 +1,157 @@
+"""The work the worker thread does, as plain functions over the `mambaic` library (no Qt).
+
+Each public function returns a job body `run(codec, progress, cancel)` for `JobScheduler.submit`.
+Everything that needs torch is imported inside the bodies, so the window appears before the
+(slow) torch import, which then happens on the worker thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mambaic.codec.atomic import atomic_write
+from mambaic.codec.image_io import load_image, to_pil
+from mambaic.codec.mic_format import MAGIC
+from mambaic.errors import Cancelled, WeightsError
+from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
+from mambaic_gui.jobs import CancelCheck, JobBody, Progress
+
+#: The classic codecs of the RD chart: key in `mambaic.eval.classic` → legend label.
+CLASSIC_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF"}
+
+
+def _require(codec: Any) -> Any:
+    if codec is None:
+        raise WeightsError("no model is loaded; choose weights with Model ▸ Load Weights…")
+    return codec
+
+
+def _phase(progress: Progress, index: int, count: int, label: str) -> Progress:
+    """Map one phase's (done, total) onto a shared 0…1000 scale so one bar covers all phases."""
+
+    def report(done: int, total: int, stage: str) -> None:
+        fraction = (index + (done / total if total else 1.0)) / count
+        progress(round(1000 * fraction), 1000, f"{label}: {stage}")
+
+    return report
+
+
+def load_model(weights: str | None, device: str) -> JobBody:
+    """Load weights onto `device`; the worker keeps the codec, the GUI gets a `ModelSummary`."""
+
+    def run(_old: Any, progress: Progress, cancel: CancelCheck) -> tuple[Any, ModelSummary]:
+        from mambaic import load_codec
+
+        progress(0, 1, "loading model")
+        codec = load_codec(weights, device=device)
+        info = codec.weights
+        summary = ModelSummary(
+            name=info.name, device=str(codec.device),
+            quality_range=tuple(float(q) for q in codec.quality_range),
+            paper_qualities=tuple(float(q) for q in codec.paper_qualities),
+            card=dict(info.card), weights_path=str(info.path), weights_sha256=info.sha256)
+        progress(1, 1, "model loaded")
+        return codec, summary
+
+    return run
+
+
+def open_file(path: Path) -> JobBody:
+    """Read an image or `.mic` file; a `.mic` file is decoded in the same job."""
+
+    def run(codec: Any, progress: Progress, cancel: CancelCheck) -> tuple[Document, CodecResult | None]:
+        data = path.read_bytes()
+        return _open(path.name, path, data, codec, progress, cancel)
+
+    return run
+
+
+def open_data(name: str, data: bytes) -> JobBody:
+    """Like `open_file` for bytes without a file (pasted or dropped image data)."""
+
+    def run(codec: Any, progress: Progress, cancel: CancelCheck) -> tuple[Document, CodecResult | None]:
+        return _open(name, None, data, codec, progress, cancel)
+
+    return run
+
+
+def _open(name: str, path: Path | None, data: bytes, codec: Any, progress: Progress,
+          cancel: CancelCheck) -> tuple[Document, CodecResult | None]:
+    if data.startswith(MAGIC):
+        document = Document(name=name, path=path, original=None, source=None, mic=data)
+        return document, _decode(_require(codec), data, progress, cancel)
+    loaded = load_image(data)
+    document = Document(name=name, path=path, original=loaded.rgb, source=path or data,
+                        notes=loaded.info.notes)
+    return document, None
+
+
+def encode(document: Document, quality: float) -> JobBody:
+    """Compress the document at `quality`, decode it back, and score it against the original."""
+
+    def run(codec: Any, progress: Progress, cancel: CancelCheck) -> CodecResult:
+        codec = _require(codec)
+        encoded = codec.compress_report(document.source, quality,
+                                        progress=_phase(progress, 0, 2, "encoding"), cancel=cancel)
+        result = _decode(codec, encoded.data, _phase(progress, 1, 2, "decoding"), cancel)
+        psnr, ms_ssim = _scores(document.original, result.decoded)
+        return dataclasses.replace(result, encode_seconds=encoded.seconds, psnr=psnr,
+                                   ms_ssim=ms_ssim)
+
+    return run
+
+
+def _decode(codec: Any, mic: bytes, progress: Progress, cancel: CancelCheck) -> CodecResult:
+    decoded = codec.decompress_report(mic, progress=progress, cancel=cancel)
+    image = decoded.image
+    alpha = np.asarray(image.getchannel("A")) if "A" in image.getbands() else None
+    return CodecResult(quality=decoded.info.quality, mic=mic, info=decoded.info,
+                       decoded=np.asarray(image.convert("RGB")), alpha=alpha,
+                       decode_seconds=decoded.seconds, device=str(codec.device))
+
+
+def _scores(original: np.ndarray | None, decoded: np.ndarray) -> tuple[float | None, float | None]:
+    if original is None or original.shape != decoded.shape:
+        return None, None
+    from mambaic.eval import metrics
+
+    return metrics.psnr(original, decoded), metrics.ms_ssim(original, decoded)
+
+
+def classic_points(key: str, original: np.ndarray) -> JobBody:
+    """Sweep one classic codec over its quality settings on this image (for the RD chart)."""
+
+    def run(_codec: Any, progress: Progress, cancel: CancelCheck) -> list[RatePoint]:
+        from mambaic.eval import classic
+        from mambaic.eval.sweep import measure
+
+        codecs, _missing = classic.select([key])
+        if not codecs:
+            return []
+        swept = codecs[0]
+        points = []
+        for i, quality in enumerate(swept.sweep):
+            if cancel():
+                raise Cancelled()
+            m = measure(swept, "image", original, quality)
+            points.append(RatePoint(CLASSIC_CODECS[key], float(quality), m.bpp, m.psnr, m.ms_ssim))
+            progress(i + 1, len(swept.sweep), f"{CLASSIC_CODECS[key]} q={quality:g}")
+        return points
+
+    return run
+
+
+def export_png(result: CodecResult, path: Path, protect: list[Path]) -> JobBody:
+    """Write the decoded image as PNG in the mode it was coded in (grey stays grey, alpha kept)."""
+
+    def run(_codec: Any, progress: Progress, cancel: CancelCheck) -> Path:
+        buffer = io.BytesIO()
+        to_pil(result.decoded, result.info.mode, result.alpha).save(buffer, "PNG")
+        return atomic_write(path, buffer.getvalue(), overwrite=True, protect=protect)
+
+    return run

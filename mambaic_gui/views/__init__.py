@@ -1,0 +1,1 @@
+"""Image views: panes on pyqtgraph ViewBoxes, the comparison layout, the error heatmap."""

@@ -1,0 +1,203 @@
+"""Original vs decoded: side by side, split by a draggable line, or as an error heatmap.
+
+All panes' ViewBoxes are linked to the original's, so zoom and pan stay in sync. The panes always
+have equal widths (the heatmap's colour bar lives in its own narrow canvas) because pyqtgraph's
+linking copies the x range between side-by-side views, which keeps the scale only when widths match.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel,
+                               QStackedLayout, QWidget)
+
+from mambaic_gui.views.heatmap import colormap, error_levels, error_map
+from mambaic_gui.views.image_pane import BACKGROUND, ImagePane
+
+
+class ViewMode(str, Enum):
+    SIDE_BY_SIDE = "side-by-side"
+    SPLIT = "split"
+    HEATMAP = "heatmap"
+
+
+PLACEHOLDER = ("Drop a photo or a .mic file here\n\n"
+               "or use File ▸ Open (Ctrl+O), or paste an image (Ctrl+V)")
+
+
+class CompareView(QWidget):
+    """The central widget: shows whatever of original / decoded / error map is available."""
+
+    mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.original = ImagePane("Original")
+        self.decoded = ImagePane("Decoded")
+        self.heatmap = ImagePane("Error |x − x̂|")
+        for pane in (self.decoded, self.heatmap):
+            pane.view.setXLink(self.original.view)
+            pane.view.setYLink(self.original.view)
+        for pane in (self.original, self.decoded, self.heatmap):
+            pane.canvas.setAcceptDrops(False)  # let drops reach the main window
+
+        self.colorbar = pg.ColorBarItem(colorMap=colormap(), label="mean |x − x̂| (8-bit levels)",
+                                        interactive=True, colorMapMenu=False, width=18)
+        self.colorbar.setImageItem(self.heatmap.image)
+        self._colorbar_canvas = pg.GraphicsLayoutWidget()
+        self._colorbar_canvas.setBackground(BACKGROUND)
+        self._colorbar_canvas.addItem(self.colorbar)
+        self._colorbar_canvas.setFixedWidth(90)
+        self._colorbar_canvas.setAcceptDrops(False)
+
+        self._build_split_overlay()
+
+        self._placeholder = QLabel(PLACEHOLDER)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setObjectName("placeholder")
+        panes = QWidget()
+        row = QHBoxLayout(panes)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.original, 1)
+        row.addWidget(self.decoded, 1)
+        row.addWidget(self.heatmap, 1)
+        row.addWidget(self._colorbar_canvas)
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(self._placeholder)
+        self._stack.addWidget(panes)
+
+        self._mode = ViewMode.SIDE_BY_SIDE
+        self._original_rgb: np.ndarray | None = None
+        self._decoded_rgb: np.ndarray | None = None
+        self._apply_mode()
+
+    def _build_split_overlay(self) -> None:
+        """The decoded image drawn over the original, clipped to the right of a draggable line."""
+        self._clip = QGraphicsRectItem()
+        self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self._clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self.split_image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.split_image.setParentItem(self._clip)
+        self.original.view.addItem(self._clip, ignoreBounds=True)
+        self.split_line = pg.InfiniteLine(
+            angle=90, movable=True, pen=pg.mkPen("#f0f0f0", width=2),
+            hoverPen=pg.mkPen("#ffd24d", width=3),
+            label="◀ original | decoded ▶", labelOpts={"position": 0.04, "color": "#f0f0f0",
+                                                         "fill": "#000000a0"})
+        self.original.view.addItem(self.split_line, ignoreBounds=True)
+        self.split_line.sigPositionChanged.connect(self._update_clip)
+
+    # ---- content ----------------------------------------------------------------------------
+    def set_original(self, rgb: np.ndarray | None) -> None:
+        """Show a newly opened image (or none, for a .mic opened alone) and fit it to the window."""
+        self._original_rgb = rgb
+        self._decoded_rgb = None
+        self.original.set_rgb(rgb)
+        self.decoded.set_rgb(None)
+        self.heatmap.image.clear()
+        self.split_image.clear()
+        if rgb is not None:
+            height, width = rgb.shape[:2]
+            self.split_line.setBounds((0, width))
+            self.split_line.setValue(width / 2)
+        self._apply_mode()
+        QTimer.singleShot(0, self.fit)
+
+    def set_decoded(self, rgb: np.ndarray | None) -> None:
+        """Show a reconstruction of the current original (keeps the current zoom and pan)."""
+        first = self._decoded_rgb is None
+        self._decoded_rgb = rgb
+        self.decoded.set_rgb(rgb)
+        if rgb is None:
+            self.split_image.clear()
+        else:
+            self.split_image.setImage(rgb, levels=(0, 255), autoLevels=False)
+        if rgb is not None and self._original_rgb is not None:
+            errors = error_map(self._original_rgb, rgb)
+            low, high = error_levels(errors)
+            self.heatmap.set_scalar(errors, (low, high), colormap())
+            self.colorbar.setLevels((low, high))
+        self._update_clip()
+        self._apply_mode()
+        if first and self._original_rgb is None:
+            QTimer.singleShot(0, self.fit)
+
+    def set_decoded_caption(self, text: str) -> None:
+        self.decoded.title.setText(text)
+
+    def clear(self) -> None:
+        self._original_rgb = self._decoded_rgb = None
+        for pane in (self.original, self.decoded, self.heatmap):
+            pane.image.clear()
+        self.split_image.clear()
+        self._apply_mode()
+
+    # ---- modes ------------------------------------------------------------------------------
+    @property
+    def mode(self) -> ViewMode:
+        return self._mode
+
+    def comparison_available(self) -> bool:
+        """Split and heatmap need both images."""
+        return self._original_rgb is not None and self._decoded_rgb is not None
+
+    def set_mode(self, mode: ViewMode | str) -> None:
+        mode = ViewMode(mode)
+        if mode != self._mode:
+            self._mode = mode
+            self._apply_mode()
+            self.mode_changed.emit(mode.value)
+
+    def cycle_mode(self) -> None:
+        modes = list(ViewMode)
+        self.set_mode(modes[(modes.index(self._mode) + 1) % len(modes)])
+
+    def _apply_mode(self) -> None:
+        has_original = self._original_rgb is not None
+        has_decoded = self._decoded_rgb is not None
+        self._stack.setCurrentIndex(1 if (has_original or has_decoded) else 0)
+        mode = self._mode if self.comparison_available() else ViewMode.SIDE_BY_SIDE
+        self.original.setVisible(has_original)
+        self.decoded.setVisible(mode == ViewMode.SIDE_BY_SIDE and (has_decoded or has_original))
+        self.heatmap.setVisible(mode == ViewMode.HEATMAP)
+        self._colorbar_canvas.setVisible(mode == ViewMode.HEATMAP)
+        split = mode == ViewMode.SPLIT
+        self._clip.setVisible(split)
+        self.split_line.setVisible(split)
+        self.original.title.setText("Original  ◀ drag the line ▶  Decoded" if split else "Original")
+        QTimer.singleShot(0, self._sync_views)
+
+    def _update_clip(self) -> None:
+        if self._decoded_rgb is None:
+            return
+        height, width = self._decoded_rgb.shape[:2]
+        x = min(max(self.split_line.value(), 0.0), float(width))
+        self._clip.setRect(QRectF(x, 0, width - x, height))
+
+    # ---- zoom -------------------------------------------------------------------------------
+    def primary(self) -> ImagePane:
+        """The pane that drives the others: the original when there is one."""
+        return self.original if self._original_rgb is not None else self.decoded
+
+    def _sync_views(self) -> None:
+        """Re-apply the primary range to panes that were hidden while it changed."""
+        primary = self.primary()
+        rect = primary.view.viewRect()
+        for pane in (self.decoded, self.heatmap):
+            if pane is not primary and pane.isVisible():
+                pane.view.setRange(rect, padding=0.0)
+
+    def fit(self) -> None:
+        self.primary().fit()
+
+    def zoom_to(self, factor: float) -> None:
+        self.primary().zoom_to(factor)
+
+    def zoom_by(self, factor: float) -> None:
+        self.primary().zoom_by(factor)
