@@ -66,7 +66,15 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> LoadedImage
     Raises :class:`~mambaic.errors.ImageInputError` for anything we cannot or will not code. The
     size is checked from the file header before any pixel is decoded.
     """
-    image = _open(source)
+    opened = _open(source)
+    try:
+        return _load(opened, max_pixels)
+    finally:
+        if opened is not source:  # we opened it, so we close the file handle
+            opened.close()
+
+
+def _load(image: Image.Image, max_pixels: int) -> LoadedImage:
     problem = dimension_problem(image.width, image.height, max_pixels)
     if problem:
         raise ImageInputError(problem)
@@ -79,9 +87,7 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> LoadedImage
         image.load()
         image = _apply_orientation(image, notes)
         rgb, alpha, mode = _to_rgb(image, notes)
-    except ImageInputError:
-        raise
-    except MemoryError:
+    except (ImageInputError, MemoryError):
         raise
     except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, struct.error…) on bad data
         raise ImageInputError(f"cannot decode image: {exc}") from exc
@@ -106,10 +112,11 @@ def to_pil(rgb: np.ndarray, mode: str, alpha: np.ndarray | None = None) -> Image
 def _open(source: ImageSource) -> Image.Image:
     if isinstance(source, Image.Image):
         return source
+    stream: io.BytesIO | Path
     if isinstance(source, (bytes, bytearray, memoryview)):
-        stream, name = io.BytesIO(bytes(source)), "image data"
+        stream = io.BytesIO(bytes(source))
     elif isinstance(source, (str, os.PathLike)):
-        stream, name = Path(source), str(source)
+        stream = Path(source)
         if not stream.exists():
             raise ImageInputError("no such file")
         if stream.is_dir():
@@ -124,7 +131,7 @@ def _open(source: ImageSource) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise ImageInputError(f"image is too large: {exc}") from exc
     except Image.UnidentifiedImageError as exc:
-        raise ImageInputError(f"{name} is not an image format we can read") from exc
+        raise ImageInputError("not an image, or in a format we cannot read") from exc
     except OSError as exc:
         raise ImageInputError(exc.strerror or str(exc)) from exc
 

@@ -1,0 +1,1 @@
+"""The ``mambaic`` command line: one module per subcommand, dispatched by :mod:`.main`."""

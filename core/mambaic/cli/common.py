@@ -1,0 +1,193 @@
+"""What every subcommand shares: input expansion, output naming, error lines, progress bars.
+
+Errors: a user error (our own exception types, file-system errors) becomes one line
+``mambaic: error: <path>: <message>`` on stderr and the batch goes on; anything else is a bug and
+says so, with the traceback behind ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mambaic.codec.atomic import OutputExistsError
+from mambaic.codec.limits import MAX_FILE_BYTES
+from mambaic.errors import MambaICError, MicFormatError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (beyond what argparse checks): exit status 2."""
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+def report_error(path: Path | str | None, exc: BaseException, debug: bool) -> None:
+    """Print one line for ``exc`` (and its traceback when ``debug``)."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    where = f"{path}: " if path is not None else ""
+    print(f"mambaic: error: {where}{describe(exc, debug)}", file=sys.stderr)
+
+
+def describe(exc: BaseException, debug: bool = False) -> str:
+    """A one-line, user-facing description of ``exc``."""
+    if isinstance(exc, MambaICError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f" ({exc.filename})" if exc.filename else "")
+    if isinstance(exc, OSError):
+        return str(exc)
+    hint = "" if debug else " (run with --debug for the traceback)"
+    return f"internal error: {type(exc).__name__}: {exc}{hint}"
+
+
+# ---- inputs and outputs ---------------------------------------------------------------------
+
+def has_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def expand_inputs(patterns: Iterable[str], suffixes: frozenset[str], recursive: bool
+                  ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files named, in folders, or matched by globs (for shells that do not expand them).
+
+    Files named explicitly are kept whatever their suffix (the reader decides); files found in
+    folders or by globs must have one of ``suffixes``. Returns (files, [(pattern, problem)]).
+    """
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = _matching(path.rglob("*") if recursive else path.iterdir(), suffixes)
+            if not found:
+                problems.append((pattern, "folder contains no matching files"))
+        elif not path.exists() and has_glob(pattern):
+            found = _matching(map(Path, glob.glob(pattern, recursive=True)), suffixes)
+            if not found:
+                problems.append((pattern, "no matching files"))
+        else:
+            found = [path]
+        files.extend(found)
+    return list(dict.fromkeys(files)), problems
+
+
+def _matching(paths: Iterable[Path], suffixes: frozenset[str]) -> list[Path]:
+    return sorted(p for p in paths if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def image_suffixes() -> frozenset[str]:
+    """Extensions of every image format Pillow can open here."""
+    from PIL import Image
+
+    Image.init()
+    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
+
+def wants_folder(output: str | None, batch: bool) -> bool:
+    """``-o`` names a folder when there are several inputs, it is one, or it ends in a slash."""
+    return output is not None and (batch or Path(output).is_dir() or output.endswith(("/", os.sep)))
+
+
+def output_path(source: Path, output: str | None, suffix: str, batch: bool) -> Path:
+    """Where ``source``'s result goes: next to it, into folder ``output``, or to file ``output``."""
+    if output is None:
+        return source.with_suffix(suffix)
+    if wants_folder(output, batch):
+        return Path(output) / (source.stem + suffix)
+    return Path(output)
+
+
+def prepare_output_dir(output: str | None, batch: bool) -> None:
+    """Create the ``-o`` folder; refuse ``-o FILE`` for several inputs (a usage error, exit 2)."""
+    if not wants_folder(output, batch):
+        return
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: -o must be a folder when there are several inputs")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def claim_output(planned: dict[Path, Path], source: Path, target: Path, force: bool) -> None:
+    """Refuse before any work: outputs that are an input, exist, or clash within the batch."""
+    key = target.resolve()
+    if key == source.resolve():
+        raise OutputExistsError(f"{target}: refusing to overwrite the input file")
+    if key in planned:
+        raise OutputExistsError(f"{target}: also the output of {planned[key]} in this batch")
+    if target.exists() and not force:
+        raise OutputExistsError(f"{target}: already exists (use --force to overwrite)")
+    planned[key] = source
+
+
+def read_mic(path: Path) -> bytes:
+    """Read a ``.mic`` file, refusing oversized files before reading them into memory."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise MicFormatError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+    return path.read_bytes()
+
+
+# ---- shared options -------------------------------------------------------------------------
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", metavar="PATH", type=Path,
+                        help="weights file (.safetensors); default: the shipped weights, "
+                             "or $MAMBAIC_WEIGHTS")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the model runs (default: cpu)")
+
+
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--force", action="store_true",
+                        help="overwrite existing outputs (inputs are never overwritten)")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="look for files in sub-folders of folder inputs too")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+# ---- progress -------------------------------------------------------------------------------
+
+class Progress:
+    """A files bar for batches and a stage bar for the current file, on stderr when it is a tty."""
+
+    def __init__(self, files: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._enabled = enabled and sys.stderr.isatty()
+        self._files = tqdm(total=files, unit="file", file=sys.stderr, position=0,
+                           disable=not self._enabled or files < 2, dynamic_ncols=True)
+
+    def write(self, line: str) -> None:
+        """Print a result line on stdout without breaking the bars."""
+        self._tqdm.write(line, file=sys.stdout)
+
+    @contextmanager
+    def file(self, name: str) -> Iterator[Callable[[int, int, str], None]]:
+        """A ``progress(done, total, stage)`` callback for one file, as a stage bar."""
+        bar = self._tqdm(total=1, desc=name, file=sys.stderr, leave=False, unit="step",
+                         position=1 if self._files.total > 1 else 0,
+                         disable=not self._enabled, dynamic_ncols=True)
+
+        def update(done: int, total: int, stage: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(stage, refresh=True)
+
+        try:
+            yield update
+        finally:
+            bar.close()
+            self._files.update(1)
+
+    def close(self) -> None:
+        self._files.close()

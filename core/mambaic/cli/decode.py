@@ -1,0 +1,98 @@
+"""Decompress .mic files to images.
+
+Each input may be a .mic file, a folder (its .mic files) or a quoted glob. Output goes next to each
+input as NAME.png, or into the folder given with -o, or to the file given with -o when there is one
+input; the output's extension picks the format (.png, .webp, .tif, .bmp, .jpg…). Decoding needs
+the weights the file was made with: a file from other weights is refused, naming the weights it
+needs. Existing outputs are kept unless --force.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from mambaic.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Progress,
+    add_batch_options,
+    add_model_options,
+    claim_output,
+    expand_inputs,
+    output_path,
+    prepare_output_dir,
+    read_mic,
+    report_error,
+)
+from mambaic.codec.atomic import atomic_write
+from mambaic.errors import ImageInputError
+
+HELP = "decompress .mic files to images"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="IN.mic", help=".mic files, folders or globs")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="output image (one input) or folder; default NAME.png next to "
+                             "the input")
+    add_model_options(parser)
+    add_batch_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    files, problems = expand_inputs(args.inputs, frozenset({".mic"}), args.recursive)
+    for pattern, problem in problems:
+        report_error(pattern, FileNotFoundError(problem), args.debug)
+    if not files:
+        return EXIT_FAILURE
+    batch = len(files) > 1
+    prepare_output_dir(args.output, batch)
+
+    from mambaic.codec.codec import load_codec
+
+    codec = load_codec(args.weights, args.device)
+    failed = bool(problems)
+    planned: dict[Path, Path] = {}
+    progress = Progress(len(files), not args.quiet)
+    try:
+        for source in files:
+            target = output_path(source, args.output, ".png", batch)
+            try:
+                claim_output(planned, source, target, args.force)
+                image_format = _format_for(target)
+                with progress.file(source.name) as update:
+                    result = codec.decompress_report(read_mic(source), progress=update)
+                atomic_write(target, _encode(result.image, image_format), overwrite=args.force,
+                             protect=[source])
+            except Exception as exc:  # one bad input must not stop the batch
+                report_error(source, exc, args.debug)
+                failed = True
+                continue
+            image = result.image
+            progress.write(f"{source} → {target}  {image.width}x{image.height} {image.mode}  "
+                           f"{result.info.bpp:.4f} bpp  {result.seconds:.2f} s")
+    finally:
+        progress.close()
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _format_for(target: Path) -> str:
+    from PIL import Image
+
+    Image.init()
+    image_format = Image.registered_extensions().get(target.suffix.lower())
+    if image_format is None or image_format not in Image.SAVE:
+        raise ImageInputError(f"{target}: cannot tell which image format to write from the "
+                              f"extension {target.suffix or '(none)'!r}")
+    return image_format
+
+
+def _encode(image, image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, format=image_format)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ImageInputError(f"cannot write a {image.mode} image as {image_format}: {exc}") from exc
+    return buffer.getvalue()

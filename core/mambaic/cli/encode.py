@@ -1,0 +1,114 @@
+"""Compress images to .mic files.
+
+Each input may be an image file, a folder (its images) or a quoted glob such as "shots/*.jpg".
+Output goes next to each input as NAME.mic, or into the folder given with -o, or to the file given
+with -o when there is one input. Existing outputs are kept unless --force; an input is never
+overwritten. Grayscale, palette, 16-bit, CMYK and transparent images are accepted (alpha is kept
+losslessly); EXIF orientation is applied. One line per file: input → output, size, bpp, time.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mambaic.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Progress,
+    add_batch_options,
+    add_model_options,
+    claim_output,
+    expand_inputs,
+    image_suffixes,
+    output_path,
+    prepare_output_dir,
+    report_error,
+)
+from mambaic.codec.atomic import atomic_write
+
+HELP = "compress images to .mic files"
+
+
+def _quality(text: str) -> float:
+    from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not QUALITY_MIN <= value <= QUALITY_MAX:
+        raise argparse.ArgumentTypeError(f"must be between {QUALITY_MIN:g} and {QUALITY_MAX:g}")
+    return value
+
+
+def _metadata_item(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _tile_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0 or value % 64:
+        raise argparse.ArgumentTypeError("must be a positive multiple of 64")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders or globs")
+    parser.add_argument("-q", "--quality", type=_quality, default=3.0,
+                        help="quality from 1 (smallest) to 5 (best); fractions allowed; "
+                             "default 3")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="output file (one input) or folder")
+    parser.add_argument("-m", "--meta", type=_metadata_item, action="append", default=[],
+                        metavar="KEY=VALUE", help="store a metadata entry in the file (repeatable)")
+    parser.add_argument("--tile", type=_tile_size, default=None, metavar="PX",
+                        help="code images larger than PX×PX in tiles of that size, bounding "
+                             "memory (default 2048)")
+    add_model_options(parser)
+    add_batch_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    files, problems = expand_inputs(args.inputs, image_suffixes(), args.recursive)
+    for pattern, problem in problems:
+        report_error(pattern, FileNotFoundError(problem), args.debug)
+    if not files:
+        return EXIT_FAILURE
+    batch = len(files) > 1
+    prepare_output_dir(args.output, batch)
+
+    from mambaic.codec.codec import CodecConfig, load_codec
+
+    config = CodecConfig(tile_size=args.tile) if args.tile else None
+    codec = load_codec(args.weights, args.device, config)
+    failed = bool(problems)
+    planned: dict[Path, Path] = {}
+    progress = Progress(len(files), not args.quiet)
+    try:
+        for source in files:
+            target = output_path(source, args.output, ".mic", batch)
+            try:
+                claim_output(planned, source, target, args.force)
+                with progress.file(source.name) as update:
+                    result = codec.compress_report(source, args.quality, progress=update,
+                                                   metadata=dict(args.meta))
+                atomic_write(target, result.data, overwrite=args.force, protect=[source])
+            except Exception as exc:  # one bad input must not stop the batch
+                report_error(source, exc, args.debug)
+                failed = True
+                continue
+            info = result.info
+            notes = f"  [{'; '.join(result.image.notes)}]" if result.image.notes else ""
+            progress.write(f"{source} → {target}  {info.total_bytes:,} bytes  "
+                           f"{info.bpp:.4f} bpp  {result.seconds:.2f} s{notes}")
+    finally:
+        progress.close()
+    return EXIT_FAILURE if failed else EXIT_OK
+

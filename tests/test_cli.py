@@ -1,0 +1,171 @@
+"""The ``mambaic`` command line: outputs, exit codes, one-line errors, batches, --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mambaic.cli.main import SUBCOMMANDS, main
+from mic_testing import make_tiny_weights, sample_image
+
+CORE = Path(__file__).resolve().parents[1] / "core"
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, weights):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAMBAIC_WEIGHTS", str(weights))
+    sample_image(40, 24).save("a.png")
+    sample_image(17, 9, "L", seed=1).save("b.jpg")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def encoded_a(weights, tmp_path_factory) -> bytes:
+    """The .mic of the workdir's a.png, made once (the tiny model is the slow part)."""
+    folder = tmp_path_factory.mktemp("encoded")
+    sample_image(40, 24).save(folder / "a.png")
+    assert main(["encode", str(folder / "a.png"), "--weights", str(weights), "--quiet"]) == 0
+    return (folder / "a.mic").read_bytes()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_encode_decode_info_single_file(workdir, capsys):
+    code, out, err = run(capsys, "encode", "a.png", "-q", "2", "-m", "source=test")
+    assert code == 0 and err == ""
+    assert "a.png → a.mic" in out and "bpp" in out
+    mic = workdir / "a.mic"
+    assert mic.exists()
+
+    code, out, err = run(capsys, "info", "a.mic")
+    assert code == 0 and "40x24 RGB" in out and "slice 5" in out and "payload" in out
+
+    code, out, _ = run(capsys, "info", "--json", "a.mic")
+    info = json.loads(out)
+    assert info["total_bytes"] == mic.stat().st_size
+    assert info["bpp"] == 8 * mic.stat().st_size / (40 * 24)
+    assert info["metadata"] == {"source": "test"} and len(info["slices"]) == 5
+
+    code, out, err = run(capsys, "decode", "a.mic", "-o", "back.webp")
+    assert code == 0 and err == "" and (workdir / "back.webp").exists()
+    original = (workdir / "a.png").read_bytes()
+    code, out, err = run(capsys, "decode", "a.mic")  # a.png is the original: kept
+    assert code == 1 and "already exists" in err and (workdir / "a.png").read_bytes() == original
+
+
+def test_existing_outputs_need_force(workdir, capsys, encoded_a):
+    (workdir / "a.mic").write_bytes(encoded_a)
+    before = encoded_a
+    code, out, err = run(capsys, "encode", "a.png", "-q", "5")
+    assert code == 1 and err.count("\n") == 1 and "already exists" in err and "--force" in err
+    assert (workdir / "a.mic").read_bytes() == before
+    assert run(capsys, "encode", "a.png", "-q", "5", "--force")[0] == 0
+    assert (workdir / "a.mic").read_bytes() != before
+
+
+def test_never_overwrites_the_input(workdir, capsys, encoded_a):
+    (workdir / "a.mic").write_bytes(encoded_a)
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "a.mic", "--force")
+    assert code == 1 and "input" in err
+    assert (workdir / "a.mic").read_bytes()[:4] == b"\x89MIC"
+
+
+def test_batch_with_failures_continues_and_exits_1(workdir, capsys):
+    (workdir / "junk.png").write_bytes(b"junk")
+    code, out, err = run(capsys, "encode", "a.png", "missing.png", "junk.png", "b.jpg")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert lines[0].startswith("mambaic: error: missing.png: ")
+    assert lines[1].startswith("mambaic: error: junk.png: ")
+    assert (workdir / "a.mic").exists() and (workdir / "b.mic").exists()
+    assert out.count("→") == 2
+
+
+def test_folders_globs_and_output_folder(workdir, capsys):
+    code, out, err = run(capsys, "encode", str(workdir), "-o", "coded")
+    assert code == 0, err
+    assert sorted(p.name for p in (workdir / "coded").iterdir()) == ["a.mic", "b.mic"]
+    code, out, err = run(capsys, "decode", "coded/a*.mic", "-o", "decoded/")
+    assert code == 0, err
+    assert sorted(p.name for p in (workdir / "decoded").iterdir()) == ["a.png"]
+    code, _, err = run(capsys, "info", "nothing/*.mic")
+    assert code == 1 and "no matching files" in err
+
+
+def test_several_inputs_need_an_output_folder(workdir, capsys):
+    (workdir / "out.mic").write_bytes(b"")
+    code, _, err = run(capsys, "encode", "a.png", "b.jpg", "-o", "out.mic")
+    assert code == 2 and "must be a folder" in err
+
+
+def test_outputs_clashing_within_a_batch(workdir, capsys):
+    sample_image(8, 8).save("b.png")
+    code, _, err = run(capsys, "encode", "b.png", "b.jpg")
+    assert code == 1 and "also the output of" in err
+
+
+def test_corrupt_mic_is_one_line(workdir, capsys, encoded_a):
+    data = bytearray(encoded_a)
+    data[-10] ^= 0xFF
+    (workdir / "bad.mic").write_bytes(bytes(data))
+    (workdir / "short.mic").write_bytes(bytes(data[:50]))
+    for name, message in (("bad.mic", "checksum"), ("short.mic", "truncated")):
+        code, _, err = run(capsys, "decode", name)
+        assert code == 1 and message in err and err.count("\n") == 1
+        code, _, err = run(capsys, "info", name)
+        assert code == 1 and message in err
+
+
+def test_wrong_weights_name_the_needed_hash(workdir, capsys, tmp_path_factory, encoded_a):
+    (workdir / "a.mic").write_bytes(encoded_a)
+    other = make_tiny_weights(tmp_path_factory.mktemp("other") / "other.safetensors", seed=7)
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "x.png", "--weights", str(other))
+    assert code == 1 and "needs model 'tiny' with weights sha256" in err
+
+
+def test_missing_weights_and_device(workdir, capsys):
+    code, _, err = run(capsys, "encode", "a.png", "--weights", "nowhere.safetensors")
+    assert code == 1 and err.startswith("mambaic: error: ") and "Traceback" not in err
+    if not __import__("torch").cuda.is_available():
+        code, _, err = run(capsys, "encode", "a.png", "--device", "cuda")
+        assert code == 1 and "CUDA" in err
+
+
+def test_debug_shows_the_traceback(workdir, capsys):
+    code, _, err = run(capsys, "decode", "--debug", "missing.mic")
+    assert code == 1 and "Traceback" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["encode"], ["encode", "a.png", "-q", "9"],
+                                  ["encode", "a.png", "--tile", "100"], ["frobnicate"]])
+def test_usage_errors_exit_2(workdir, capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+
+
+def test_python_dash_m_and_help():
+    env = {"PYTHONPATH": str(CORE), "PATH": ""}
+    done = subprocess.run([sys.executable, "-m", "mambaic", "--help"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0
+    assert all(name in done.stdout for name in SUBCOMMANDS)
+    done = subprocess.run([sys.executable, "-m", "mambaic", "encode", "--help"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and "--quality" in done.stdout and "--force" in done.stdout
