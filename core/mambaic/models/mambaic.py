@@ -42,6 +42,10 @@ class MambaIC(nn.Module):
     # ---- training -------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, quality: float) -> dict:
         """x (B,3,H,W) in [0,1] → {"x_hat", "likelihoods": {"y", "z"}} for the RD loss."""
+        # Inputs built from HWC arrays arrive channels-last strided; on torch 2.13 CPU such inputs
+        # corrupted the heap somewhere in this network (measured: 4 crashes in 6 runs), so the
+        # layout is normalised at the door.
+        x = x.contiguous()
         y = self.g_a(x) * self.gain.gain(quality)
         z = self.h_a(y)
         z_hat, z_lik = self.entropy_bottleneck(z)
@@ -72,6 +76,7 @@ class MambaIC(nn.Module):
                  cancel: Cancel = None) -> LatentStreams:
         """x (1,3,Hp,Wp) in [0,1] → entropy-coded streams. Stages: analysis, hyper, K slices."""
         self._check_input(x)
+        x = x.contiguous()
         quality = check_quality(quality)
         total = self.cfg.num_slices + 2
         report = _Reporter(progress, cancel, total)

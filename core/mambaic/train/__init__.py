@@ -1,0 +1,1 @@
+"""Training: patches, the loop, checkpoints, validation with real bytes, export."""

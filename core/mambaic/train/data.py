@@ -1,0 +1,86 @@
+"""Training patches from any folder of photos.
+
+Photos are decoded once, down-scaled so the short side is at most `max_side` (large JPEG sources
+carry compression artefacts we do not want to learn; down-scaling hides them and puts more
+content in each patch), and kept in memory as uint8. Batches are random crops with flips.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm"}
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"training folder not found: {folder}")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {folder}")
+    return files
+
+
+def load_photo(path: Path, max_side: int, min_side: int) -> np.ndarray | None:
+    """RGB uint8 array with short side ≤ max_side, or None when smaller than a patch."""
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        short = min(im.size)
+        if short > max_side:
+            s = max_side / short
+            im = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS)
+        if min(im.size) < min_side:
+            return None
+        return np.asarray(im, dtype=np.uint8).copy()
+
+
+class PatchSampler:
+    """Random crops (with flips) from photos held in memory."""
+
+    def __init__(self, photos: list[np.ndarray], patch: int, seed: int = 0) -> None:
+        if not photos:
+            raise ValueError("no photos large enough for the patch size")
+        self.photos, self.patch = photos, patch
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, patch: int, max_side: int = 768, seed: int = 0,
+                    exclude: set[str] | None = None) -> "PatchSampler":
+        photos = [a for p in list_images(folder) if not (exclude and p.name in exclude)
+                  if (a := load_photo(p, max_side, patch)) is not None]
+        return cls(photos, patch, seed)
+
+    @classmethod
+    def from_npy(cls, path: str | Path, patch: int, seed: int = 0) -> "PatchSampler":
+        """A pre-cut patch set (N, H, W, 3) uint8, e.g. carried to a GPU machine."""
+        arr = np.load(path, mmap_mode="r")
+        return cls([np.asarray(a) for a in arr], patch, seed)
+
+    def batch(self, size: int) -> torch.Tensor:
+        out = np.empty((size, self.patch, self.patch, 3), dtype=np.uint8)
+        for i in range(size):
+            img = self.photos[self.rng.integers(len(self.photos))]
+            y = self.rng.integers(img.shape[0] - self.patch + 1)
+            x = self.rng.integers(img.shape[1] - self.patch + 1)
+            crop = img[y:y + self.patch, x:x + self.patch]
+            if self.rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            if self.rng.random() < 0.5:
+                crop = crop[::-1]
+            out[i] = crop
+        return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().float().div_(255.0)
+
+    def export_npy(self, path: str | Path, count: int, size: int) -> None:
+        """Cut `count` random size×size crops into one compact .npy (for carrying elsewhere)."""
+        saved = self.patch
+        self.patch = size
+        try:
+            arr = (self.batch(count) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+        finally:
+            self.patch = saved
+        np.save(path, arr)

@@ -1,0 +1,223 @@
+"""The training loop: one variable-rate model, λ drawn per batch, resumable at any point.
+
+Each step draws a continuous quality q ∈ [1, 5] and trains on λ(q) = the log-linear
+interpolation of the paper's five λ, so every quality in between is trained, not only the five
+levels. Progress goes to a tqdm bar and a CSV log; checkpoints are written atomically every
+`save_every` steps and at the end (also on Ctrl-C), so a run can always resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from mambaic.models import MambaIC, build_model
+from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, lambda_for_quality
+from mambaic.models.loss import rate_distortion_loss
+from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
+from mambaic.train.data import PatchSampler
+from mambaic.train.validate import validate
+from mambaic.weights import load_model, save_weights
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str = "runs/lite"
+    model: str = "lite"
+    steps: int = 100_000
+    batch_size: int = 8
+    patch: int = 256
+    max_side: int = 768
+    lr: float = 1e-4
+    aux_lr: float = 1e-3
+    decay_from: float = 0.8  # fraction of `steps` after which lr falls (cosine) to lr/10
+    clip: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    amp: bool = False
+    threads: int = 0  # 0 = torch default
+    save_every: int = 200
+    val_every: int = 1000
+    val_dir: str | None = None
+    resume: str | None = None  # checkpoint path, or "auto" = out/checkpoint.safetensors if present
+    init_weights: str | None = None  # start from these weights (e.g. the shipped ones)
+    patches_npy: str | None = None
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    start = int(cfg.decay_from * cfg.steps)
+    if step < start:
+        return cfg.lr
+    t = min(1.0, (step - start) / max(1, cfg.steps - start))
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def _split_parameters(model: MambaIC) -> tuple[list, list]:
+    main, aux = [], []
+    for name, p in model.named_parameters():
+        (aux if name.endswith("quantiles") else main).append(p)
+    return main, aux
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises torch.distributed when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    return int(os.environ.get("RANK", "0")), world
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Run (or resume) training; returns the path of the exported weights."""
+    rank, world = _distributed()
+    device = cfg.device
+    if device == "cuda" and world > 1:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.safetensors"
+    resume = ckpt_path if cfg.resume == "auto" and ckpt_path.exists() else (
+        Path(cfg.resume) if cfg.resume not in (None, "auto") else None)
+
+    torch.manual_seed(cfg.seed + rank)
+    if resume is not None:
+        model = build_model(read_checkpoint_config(resume))
+    elif cfg.init_weights:
+        model = load_model(cfg.init_weights)[0]
+    else:
+        model = build_model(cfg.model)
+    model.to(device).train()
+    main_params, aux_params = _split_parameters(model)
+    opt = torch.optim.Adam(main_params, lr=cfg.lr)
+    aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
+    progress = {"step": 0, "wall": 0.0, "seed": cfg.seed}
+    if resume is not None:
+        progress = load_checkpoint(resume, model, opt, aux_opt)
+        model.to(device)
+    start_step = int(progress["step"])
+    seed = cfg.seed + rank + 1000 * start_step  # a resumed run draws fresh batches
+    sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed) if cfg.patches_npy
+               else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed))
+    rng = random.Random(seed)
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+
+    log_path = out / "log.csv"
+    new_log = not log_path.exists()
+    log = open(log_path, "a", newline="") if rank == 0 else None
+    writer = csv.writer(log) if log else None
+    if writer and new_log:
+        writer.writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr", "sec_per_step", "wall_s"])
+    if rank == 0:
+        (out / "train_config.json").write_text(__import__("json").dumps(asdict(cfg), indent=2))
+
+    bar = tqdm(total=cfg.steps, initial=start_step, disable=rank != 0, dynamic_ncols=True, desc="train")
+    step, wall0, t_last = start_step, float(progress["wall"]), time.time()
+    use_amp = cfg.amp and device.startswith("cuda")
+
+    def checkpoint() -> None:
+        if rank == 0:
+            progress.update(step=step, wall=wall0 + time.time() - t_begin)
+            save_checkpoint(ckpt_path, model, opt, aux_opt, progress)
+
+    t_begin = time.time()
+    try:
+        while step < cfg.steps:
+            x = sampler.batch(cfg.batch_size).to(device, non_blocking=True)
+            q = rng.uniform(QUALITY_MIN, QUALITY_MAX)
+            lam = lambda_for_quality(q, model.cfg.lambdas)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, cfg)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                result = net(x, q)
+            result = {"x_hat": result["x_hat"].float(),
+                      "likelihoods": {k: v.float() for k, v in result["likelihoods"].items()}}
+            losses = rate_distortion_loss(result, x, lam)
+            opt.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
+            opt.step()
+            aux = model.aux_loss()
+            aux_opt.zero_grad(set_to_none=True)
+            aux.backward()
+            aux_opt.step()
+            step += 1
+            now = time.time()
+            dt, t_last = now - t_last, now
+            if rank == 0:
+                psnr = -10 * math.log10(max(float(losses["mse"]), 1e-10))
+                bar.update(1)
+                bar.set_postfix(q=f"{q:.2f}", loss=f"{float(losses['loss']):.3f}",
+                                bpp=f"{float(losses['bpp']):.3f}", psnr=f"{psnr:.2f}")
+                writer.writerow([step, f"{q:.3f}", f"{lam:.5f}", f"{float(losses['loss']):.5f}",
+                                 f"{float(losses['bpp']):.5f}", f"{psnr:.3f}", f"{float(aux):.3f}",
+                                 f"{lr_at(step, cfg):.2e}", f"{dt:.3f}", f"{wall0 + now - t_begin:.1f}"])
+            if step % cfg.save_every == 0:
+                log and log.flush()
+                checkpoint()
+            if rank == 0 and cfg.val_dir and step % cfg.val_every == 0:
+                _validate_and_log(model, cfg, out, step)
+    except KeyboardInterrupt:
+        if rank == 0:
+            tqdm.write("interrupted: saving checkpoint")
+    finally:
+        checkpoint()
+        bar.close()
+        if log:
+            log.close()
+    return export(model, out, progress, cfg) if rank == 0 else out
+
+
+def _validate_and_log(model: MambaIC, cfg: TrainConfig, out: Path, step: int) -> None:
+    model.eval()
+    rows = validate(model, cfg.val_dir)
+    model.train()
+    path = out / "val.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["step", "quality", "payload_bpp", "psnr"])
+        for r in rows:
+            w.writerow([step, r["quality"], f"{r['bpp']:.4f}", f"{r['psnr']:.3f}"])
+    tqdm.write("val " + "  ".join(f"q{r['quality']:g}: {r['bpp']:.3f} bpp {r['psnr']:.2f} dB" for r in rows))
+
+
+def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig) -> Path:
+    """fp32 and fp16 safetensors with a model card describing how they were made."""
+    model.eval()
+    card = {
+        "model": model.cfg.name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
+                     "batch_size": cfg.batch_size, "patch": cfg.patch, "lr": cfg.lr,
+                     "data": str(cfg.data), "device": cfg.device,
+                     "hardware": _hardware(cfg.device),
+                     "lambdas": list(model.cfg.lambdas)},
+    }
+    path32 = out / f"mambaic-{model.cfg.name}-fp32.safetensors"
+    save_weights(model, path32, card)
+    save_weights(model, out / f"mambaic-{model.cfg.name}-fp16.safetensors", card, half=True)
+    (out / "model_card.json").write_text(__import__("json").dumps(card, indent=2))
+    return path32
+
+
+def _hardware(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return f"CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
