@@ -1,0 +1,68 @@
+"""Bjøntegaard delta rate: exact answers for curves whose relation is known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mambaic.eval import bdrate
+
+RATES = np.array([0.1, 0.2, 0.35, 0.6, 0.9, 1.4])
+PSNR = np.array([27.0, 29.6, 31.8, 34.0, 35.9, 38.1])
+
+
+def test_self_test_returns_minus_ten_percent():
+    assert bdrate.self_test() == pytest.approx(-10.0, abs=0.01)
+
+
+def test_ten_percent_fewer_bits_everywhere_is_minus_ten():
+    assert bdrate.bd_rate(RATES, PSNR, 0.9 * RATES, PSNR) == pytest.approx(-10.0, abs=0.01)
+
+
+def test_identical_curves_score_zero():
+    assert bdrate.bd_rate(RATES, PSNR, RATES, PSNR) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_swapping_anchor_and_test_inverts_the_ratio():
+    # 10 % fewer bits one way is 1/0.9 - 1 = 11.11 % more bits the other way.
+    assert bdrate.bd_rate(0.9 * RATES, PSNR, RATES, PSNR) == pytest.approx(100 / 9, abs=0.01)
+
+
+def test_test_curve_sampled_at_other_qualities():
+    # Both curves follow PSNR = a + b ln(rate) (what PCHIP reproduces exactly); the test codec
+    # needs 20 % fewer bits at every quality, but is sampled at different points.
+    def psnr_of(rate, scale):
+        return 33.0 + 4.5 * np.log(rate / scale)
+
+    anchor_r = np.array([0.12, 0.25, 0.5, 1.0, 1.6])
+    test_r = np.array([0.09, 0.17, 0.33, 0.71, 1.2])
+    value = bdrate.bd_rate(anchor_r, psnr_of(anchor_r, 1.0), test_r, psnr_of(test_r, 0.8))
+    assert value == pytest.approx(-20.0, abs=0.01)
+
+
+def test_order_of_points_does_not_matter():
+    order = np.array([3, 0, 5, 1, 4, 2])
+    shuffled = bdrate.bd_rate(RATES[order], PSNR[order], 0.9 * RATES, PSNR)
+    assert shuffled == pytest.approx(-10.0, abs=0.01)
+
+
+def test_partial_overlap_integrates_only_the_common_range():
+    # Log-linear curves (exact under PCHIP), the test one 10 % cheaper, overlapping only in
+    # about 29.4-30.7 dB: the answer must still be exactly -10 %, with nothing extrapolated.
+    def psnr_of(rate, scale):
+        return 33.0 + 4.5 * np.log(rate / scale)
+
+    anchor_r = np.array([0.1, 0.2, 0.4, 0.6])
+    test_r = np.array([0.4, 0.8, 1.6, 3.2])
+    value = bdrate.bd_rate(anchor_r, psnr_of(anchor_r, 1.0), test_r, psnr_of(test_r, 0.9))
+    assert value == pytest.approx(-10.0, abs=0.01)
+
+
+def test_curves_without_common_quality_range_are_refused():
+    with pytest.raises(bdrate.NoOverlapError):
+        bdrate.bd_rate(RATES, PSNR, RATES, PSNR + 20.0)
+
+
+def test_a_single_point_is_not_a_curve():
+    with pytest.raises(ValueError):
+        bdrate.bd_rate(RATES, PSNR, [0.5], [33.0])

@@ -1,0 +1,118 @@
+"""``mambaic eval`` and ``mambaic bench`` end to end on tiny images with a tiny random model."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+import mambaic
+from mambaic.cli.main import SUBCOMMANDS
+from mic_testing import make_tiny_weights, sample_image
+
+
+def _invoke(name: str, argv: list[str]) -> int:
+    """Parse and run one subcommand module exactly as the dispatcher wires it."""
+    module = importlib.import_module(f"mambaic.cli.{name}")
+    parser = argparse.ArgumentParser(prog=f"mambaic {name}")
+    parser.add_argument("--debug", action="store_true")
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv))
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("images")
+    sample_image(200, 176, seed=1).save(folder / "a.png")  # > 160 px: MS-SSIM is defined
+    sample_image(72, 56, seed=2).save(folder / "b.png")  # too small for MS-SSIM: NaN, skipped
+    sample_image(72, 56, seed=3).save(folder / "c.png")  # cut by --limit 2
+    return folder
+
+
+@pytest.fixture(scope="module")
+def eval_out(weights, images, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("eval")
+    argv = [str(images), "--codecs", "mambaic,jpeg420", "--qualities", "1", "5",
+            "--limit", "2", "--weights", str(weights), "--out", str(out), "--quiet"]  # fmt: skip
+    assert _invoke("eval", argv) == 0
+    return out
+
+
+def test_eval_and_bench_are_registered_with_the_dispatcher():
+    assert "eval" in SUBCOMMANDS and "bench" in SUBCOMMANDS
+
+
+def test_eval_writes_compressai_layout_json(eval_out):
+    result = json.loads((eval_out / "json" / "mambaic.json").read_text())
+    assert {"name", "description", "results"} <= set(result)
+    series = result["results"]
+    for key in ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time"):
+        assert len(series[key]) == 2
+    assert series["bpp"][0] < series["bpp"][1]  # quality 5 spends more bits than quality 1
+    assert all(0 < v <= 1 for v in series["ms-ssim-rgb"])  # b.png's NaN is left out of the mean
+    assert {p.name for p in (eval_out / "json").iterdir()} == {
+        "mambaic.json",
+        "jpeg420.json",
+        "bd-rate.json",
+    }
+
+
+def test_eval_bpp_is_from_the_real_mic_bytes(eval_out, weights, images):
+    with open(eval_out / "per_image.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["image"] for r in rows} == {"a.png", "b.png"}  # --limit 2, sorted by name
+    ours = next(r for r in rows if r["codec"] == "mambaic" and r["image"] == "a.png"
+                and float(r["quality"]) == 1.0)  # fmt: skip
+    codec = mambaic.load_codec(weights=weights)
+    data = codec.compress(str(images / "a.png"), 1.0)
+    assert int(ours["bytes"]) == len(data)
+    assert float(ours["bpp"]) == pytest.approx(len(data) * 8 / (200 * 176), abs=1e-4)
+    json_bpp = json.loads((eval_out / "json" / "mambaic.json").read_text())["results"]["bpp"][0]
+    mean_csv = sum(float(r["bpp"]) for r in rows if r["codec"] == "mambaic"
+                   and float(r["quality"]) == 1.0) / 2  # fmt: skip
+    assert json_bpp == pytest.approx(mean_csv, abs=1e-4)
+
+
+def test_eval_reports_bd_rates_self_test_plot_and_published_curves(eval_out):
+    bd = json.loads((eval_out / "json" / "bd-rate.json").read_text())
+    assert bd["test"] == "mambaic"
+    assert bd["self_test_10pct_fewer_bits"] == pytest.approx(-10.0, abs=0.01)
+    assert [a["anchor"] for a in bd["anchors"]] == ["jpeg420"]
+    text = (eval_out / "eval.md").read_text()
+    assert "BD-rate" in text and "loses" in text
+    assert "published" in text.lower() and "Kodak" in text
+    assert (eval_out / "rd_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_rejects_bad_arguments(images):
+    for argv in (["--codecs", "jpeg420,nope"], ["--qualities", "7"], ["--limit", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            _invoke("eval", [str(images), *argv])
+        assert exit_info.value.code == 2
+
+
+def test_bench_times_every_group_and_splits_mambaic_by_stage(weights, tmp_path):
+    argv = ["--size", "64x64", "--repeats", "1", "--warmup", "0", "--weights", str(weights),
+            "--out", str(tmp_path), "--quiet"]  # fmt: skip
+    assert _invoke("bench", argv) == 0
+    report = json.loads((tmp_path / "bench-cpu.json").read_text())
+    kinds = {row["name"]: row["kind"] for row in report["rows"]}
+    assert kinds["mambaic"] == "mambaic"
+    assert {"jpeg420", "webp", "avif"} <= set(kinds)
+    assert {"mbt2018_mean", "cheng2020_anchor"} <= set(kinds)
+    assert all(row["encode_ms_median"] > 0 and row["decode_ms_median"] > 0
+               for row in report["rows"])  # fmt: skip
+    stages = report["mambaic_encode_stages_ms"]
+    assert "analysis (g_a; incl. image to tensor)" in stages
+    assert sum(1 for s in stages if s.startswith("context model, slice")) == 5
+    assert "synthesis (g_s)" in report["mambaic_decode_stages_ms"]
+    assert "vs mambaic" in (tmp_path / "bench-cpu.md").read_text()
