@@ -34,15 +34,16 @@ def report_error(path: Path | str | None, exc: BaseException, debug: bool) -> No
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     where = f"{path}: " if path is not None else ""
-    print(f"mambaic: error: {where}{describe(exc, debug)}", file=sys.stderr)
+    print(f"mambaic: error: {where}{describe(exc, debug, path)}", file=sys.stderr)
 
 
-def describe(exc: BaseException, debug: bool = False) -> str:
-    """A one-line, user-facing description of ``exc``."""
+def describe(exc: BaseException, debug: bool = False, path: Path | str | None = None) -> str:
+    """A one-line, user-facing description of ``exc`` (naming its file unless that is ``path``)."""
     if isinstance(exc, MambaICError):
         return str(exc)
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror + (f" ({exc.filename})" if exc.filename else "")
+        other_file = exc.filename is not None and str(exc.filename) != str(path)
+        return exc.strerror + (f" ({exc.filename})" if other_file else "")
     if isinstance(exc, OSError):
         return str(exc)
     hint = "" if debug else " (run with --debug for the traceback)"

@@ -147,7 +147,17 @@ def quantize_quality(quality: float) -> float:
 
 
 def validate_metadata(metadata: Mapping[str, object]) -> dict[str, MetadataValue]:
-    """Metadata is a flat map of short text keys to JSON scalars; refuse anything else early."""
+    """Metadata is a flat map of text keys to JSON scalars within the size limit; refuse early.
+
+    Called before coding starts, so a bad metadata argument fails in milliseconds, not after
+    the model has run.
+    """
+    checked = _check_metadata_types(metadata)
+    _encode_metadata(checked)
+    return checked
+
+
+def _check_metadata_types(metadata: object) -> dict[str, MetadataValue]:
     if not isinstance(metadata, Mapping):
         raise ValueError("metadata must be a mapping of str to str/int/float/bool/None")
     for key, value in metadata.items():
@@ -240,11 +250,11 @@ def _tile_payload(tile: TileStreams) -> bytes:
     return tile.z + b"".join(s.anchor + s.nonanchor for s in tile.slices)
 
 
-def _encode_metadata(metadata: dict[str, MetadataValue]) -> bytes:
+def _encode_metadata(metadata: Mapping[str, object]) -> bytes:
     if not metadata:
         return b""
     try:
-        encoded = json.dumps(metadata, ensure_ascii=False, allow_nan=False,
+        encoded = json.dumps(dict(metadata), ensure_ascii=False, allow_nan=False,
                              separators=(",", ":")).encode("utf-8")
     except ValueError as exc:
         raise ValueError(f"metadata cannot be stored: {exc}") from exc
@@ -385,16 +395,22 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in metadata")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def _decode_metadata(raw: bytes) -> dict[str, MetadataValue]:
     if not raw:
         return {}
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MicFormatError(f"metadata is not valid UTF-8 JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise MicFormatError("metadata is not a JSON object")
     try:
-        return validate_metadata(value)
+        return _check_metadata_types(value)
     except ValueError as exc:
         raise MicFormatError(f"metadata: {exc}") from exc
