@@ -3,7 +3,9 @@
 Adding a subcommand: create ``mambaic/cli/<name>.py`` defining ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``, keep its top-level imports light (import
 torch inside ``run``), and add ``<name>`` to :data:`SUBCOMMANDS`. The module docstring becomes the
-subcommand's ``--help`` description; every subcommand gets ``--debug`` automatically.
+subcommand's ``--help`` description; every subcommand gets ``--debug`` automatically. Only the
+subcommand being run has ``add_arguments`` called, so one command's option setup never slows
+the others (or ``mambaic --help``) down.
 
 Exit codes: 0 success, 1 some input failed (one ``mambaic: error: …`` line each on stderr),
 2 usage error, 130 interrupted.
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from mambaic import __version__
 from mambaic.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, report_error
 
-SUBCOMMANDS: tuple[str, ...] = ("encode", "decode", "info")
+SUBCOMMANDS: tuple[str, ...] = ("encode", "decode", "info", "eval", "bench")
 """Registration point: module names under ``mambaic.cli``, in the order ``--help`` lists them."""
 
 _EPILOG = """examples:
@@ -30,7 +32,8 @@ _EPILOG = """examples:
 run 'mambaic COMMAND --help' for the options of each command."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; ``selected`` is the subcommand whose options are needed (None: all)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="show full tracebacks instead of one-line errors")
@@ -44,13 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=module.HELP, description=module.__doc__,
                                   parents=[common],
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        if selected in (None, name):
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((arg for arg in argv if not arg.startswith("-")), "")
+    parser = build_parser(selected)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
