@@ -171,6 +171,7 @@ def test_docs_shared_mime_info_matches_magic():
     value = match.get("value").encode("latin-1").decode("unicode_escape").encode("latin-1")
     assert value == MAGIC and match.get("offset") == "0"
     assert root.find(".//m:glob", ns).get("pattern") == "*.mic"
+    assert root.find("m:mime-type", ns).get("type") == "application/x-mambaic-mic"
 
 
 @pytest.mark.skipif(shutil.which("file") is None, reason="file(1) not installed")
