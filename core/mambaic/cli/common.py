@@ -30,11 +30,13 @@ class UsageError(Exception):
 # ---- errors ---------------------------------------------------------------------------------
 
 def report_error(path: Path | str | None, exc: BaseException, debug: bool) -> None:
-    """Print one line for ``exc`` (and its traceback when ``debug``)."""
+    """Print one line for ``exc`` (and its traceback when ``debug``), clear of progress bars."""
+    from tqdm import tqdm
+
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     where = f"{path}: " if path is not None else ""
-    print(f"mambaic: error: {where}{describe(exc, debug, path)}", file=sys.stderr)
+    tqdm.write(f"mambaic: error: {where}{describe(exc, debug, path)}", file=sys.stderr)
 
 
 def describe(exc: BaseException, debug: bool = False, path: Path | str | None = None) -> str:
