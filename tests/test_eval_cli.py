@@ -1,27 +1,16 @@
-"""``mambaic eval`` and ``mambaic bench`` end to end on tiny images with a tiny random model."""
+"""``mambaic eval`` and ``mambaic bench`` via the dispatcher, on tiny images and a tiny model."""
 
 from __future__ import annotations
 
-import argparse
 import csv
-import importlib
 import json
 from pathlib import Path
 
 import pytest
 
 import mambaic
-from mambaic.cli.main import SUBCOMMANDS
+from mambaic.cli.main import main
 from mic_testing import make_tiny_weights, sample_image
-
-
-def _invoke(name: str, argv: list[str]) -> int:
-    """Parse and run one subcommand module exactly as the dispatcher wires it."""
-    module = importlib.import_module(f"mambaic.cli.{name}")
-    parser = argparse.ArgumentParser(prog=f"mambaic {name}")
-    parser.add_argument("--debug", action="store_true")
-    module.add_arguments(parser)
-    return module.run(parser.parse_args(argv))
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +32,8 @@ def eval_out(weights, images, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("eval")
     argv = [str(images), "--codecs", "mambaic,jpeg420", "--qualities", "1", "5",
             "--limit", "2", "--weights", str(weights), "--out", str(out), "--quiet"]  # fmt: skip
-    assert _invoke("eval", argv) == 0
+    assert main(["eval", *argv]) == 0
     return out
-
-
-def test_eval_and_bench_are_registered_with_the_dispatcher():
-    assert "eval" in SUBCOMMANDS and "bench" in SUBCOMMANDS
 
 
 def test_eval_writes_compressai_layout_json(eval_out):
@@ -96,14 +81,14 @@ def test_eval_reports_bd_rates_self_test_plot_and_published_curves(eval_out):
 def test_eval_rejects_bad_arguments(images):
     for argv in (["--codecs", "jpeg420,nope"], ["--qualities", "7"], ["--limit", "0"]):
         with pytest.raises(SystemExit) as exit_info:
-            _invoke("eval", [str(images), *argv])
+            main(["eval", str(images), *argv])
         assert exit_info.value.code == 2
 
 
 def test_bench_times_every_group_and_splits_mambaic_by_stage(weights, tmp_path):
     argv = ["--size", "64x64", "--repeats", "1", "--warmup", "0", "--weights", str(weights),
             "--out", str(tmp_path), "--quiet"]  # fmt: skip
-    assert _invoke("bench", argv) == 0
+    assert main(["bench", *argv]) == 0
     report = json.loads((tmp_path / "bench-cpu.json").read_text())
     kinds = {row["name"]: row["kind"] for row in report["rows"]}
     assert kinds["mambaic"] == "mambaic"
