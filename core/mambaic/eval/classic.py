@@ -14,6 +14,7 @@ reported as missing, never silently dropped.
 from __future__ import annotations
 
 import io
+from importlib import metadata
 
 import numpy as np
 from PIL import Image, features
@@ -46,6 +47,13 @@ def _jxl_available() -> bool:
     return True
 
 
+def _jxl_version() -> str:
+    try:
+        return metadata.version("pillow-jxl-plugin")
+    except metadata.PackageNotFoundError:
+        return "unknown version"
+
+
 def _library_version(feature: str) -> str:
     return features.version(feature) or "unknown version"
 
@@ -54,7 +62,7 @@ def all_codecs() -> tuple[dict[str, SweptCodec], dict[str, str]]:
     """Every classic codec this machine can run, and the reason for each one it cannot."""
     available: dict[str, SweptCodec] = {}
     missing: dict[str, str] = {}
-    jpeg_version = f"libjpeg-turbo {_library_version('jpg')}"
+    jpeg_version = f"libjpeg-turbo {_library_version('libjpeg_turbo')}"
     available["jpeg420"] = SweptCodec(
         "jpeg420",
         "JPEG 4:2:0",
@@ -97,7 +105,7 @@ def all_codecs() -> tuple[dict[str, SweptCodec], dict[str, str]]:
         available["jxl"] = SweptCodec(
             "jxl",
             "JPEG XL",
-            "pillow-jxl-plugin (libjxl), effort 7 (default)",
+            f"pillow-jxl-plugin {_jxl_version()} (libjxl), effort 7 (default)",
             (0, 10, 20, 30, 40, 50, 60, 70, 80, 85),
             _pillow_encoder("JXL"),
             _decode_with_pillow,
@@ -109,7 +117,7 @@ def all_codecs() -> tuple[dict[str, SweptCodec], dict[str, str]]:
         available["hevc444"] = SweptCodec(
             "hevc444",
             "HEVC intra 4:4:4 (x265)",
-            f"ffmpeg/libx265, {hevc.SETTINGS}",
+            f"ffmpeg {hevc.ffmpeg_version()}/libx265, {hevc.SETTINGS}",
             hevc.QP_SWEEP,
             hevc.encode,
             hevc.decode,

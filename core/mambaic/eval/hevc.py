@@ -51,6 +51,16 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def ffmpeg_version() -> str:
+    """The ffmpeg version string (e.g. "5.1.9-0+deb12u1"), for reports."""
+    exe = ffmpeg_path()
+    if exe is None:
+        return "absent"
+    first = subprocess.run([exe, "-version"], capture_output=True, text=True, check=False).stdout
+    words = first.split()
+    return words[2] if len(words) > 2 else "unknown version"
+
+
 def _rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     ycc = rgb.astype(np.float64) @ _RGB_TO_YCBCR.T
     ycc[..., 1:] += 128.0
