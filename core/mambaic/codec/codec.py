@@ -21,7 +21,6 @@ from mambaic.codec.image_io import ImageInfo, ImageSource, load_image, to_pil
 from mambaic.codec.info import MicInfo
 from mambaic.codec.limits import MAX_PIXELS
 from mambaic.codec.mic_format import (
-    MicFile,
     MicHeader,
     SliceStream,
     TileStreams,
