@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mambaic.eval import bdrate
+from mambaic.eval import bdrate, published
 
 RATES = np.array([0.1, 0.2, 0.35, 0.6, 0.9, 1.4])
 PSNR = np.array([27.0, 29.6, 31.8, 34.0, 35.9, 38.1])
@@ -66,3 +66,14 @@ def test_curves_without_common_quality_range_are_refused():
 def test_a_single_point_is_not_a_curve():
     with pytest.raises(ValueError):
         bdrate.bd_rate(RATES, PSNR, [0.5], [33.0])
+
+
+@pytest.mark.parametrize(
+    ("test_curve", "expected"),
+    [(published.BPG, 21.987), (published.ELIC, -7.024), (published.TCM, -11.725)],
+)
+def test_agrees_with_an_independent_implementation_on_published_curves(test_curve, expected):
+    # Expected values from the `bjontegaard` package 1.3.0 (method="pchip") on the same data.
+    anchor = published.VTM
+    value = bdrate.bd_rate(anchor.bpp, anchor.psnr_rgb, test_curve.bpp, test_curve.psnr_rgb)
+    assert value == pytest.approx(expected, abs=0.001)
