@@ -114,12 +114,8 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> tuple[Mam
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{path}: cannot read tensors ({e})") from None
-    state = model.state_dict()
-    for k, v in tensors.items():  # CDF tables are sized by training: adopt the file's shapes
-        if k.endswith(_TABLE_SUFFIXES) and k in state:
-            _module_and_name(model, k)[0]._buffers[k.rsplit(".", 1)[1]] = torch.empty_like(v)
     try:
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+        load_state(model, {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     except RuntimeError as e:
         raise WeightsError(f"{path}: tensors do not match the '{cfg.name}' configuration ({e})") from None
     model.to(device).eval()
@@ -127,6 +123,15 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> tuple[Mam
     return model, WeightsInfo(name=cfg.name, path=path, sha256=file_sha256(path), config=cfg, card=card)
 
 
-def _module_and_name(model: torch.nn.Module, key: str) -> tuple[torch.nn.Module, str]:
-    owner, _, name = key.rpartition(".")
-    return model.get_submodule(owner), name
+def load_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """`load_state_dict` (strict) that first adopts the saved shapes of the CDF tables.
+
+    The entropy models size their integer tables from trained parameters, so a fresh model's
+    buffers rarely have the saved shapes; everything else must match exactly.
+    """
+    own = model.state_dict()
+    for k, v in state.items():
+        if k.endswith(_TABLE_SUFFIXES) and k in own and own[k].shape != v.shape:
+            owner, _, name = k.rpartition(".")
+            model.get_submodule(owner)._buffers[name] = torch.empty_like(v)
+    model.load_state_dict(state)

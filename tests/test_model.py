@@ -1,0 +1,108 @@
+"""The MambaIC network: shapes, likelihoods, loss, variable rate, configs, exact coding."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from mambaic.models import CONFIGS, build_model, get_config
+from mambaic.models.gain import lambda_for_quality
+from mambaic.models.loss import rate_distortion_loss
+from mambaic.models.vss import cross_merge, cross_scan
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return build_model("tiny")
+
+
+def test_cross_scan_merge_is_four_times_identity():
+    x = torch.randn(2, 5, 3, 7)
+    assert torch.allclose(cross_merge(cross_scan(x), 3, 7), 4 * x)
+
+
+@pytest.mark.parametrize("hw", [(64, 64), (64, 192), (128, 64)])
+def test_forward_shapes_and_likelihoods(tiny, hw):
+    x = torch.rand(2, 3, *hw)
+    out = tiny(x, 3.0)
+    assert out["x_hat"].shape == x.shape
+    for name, lik in out["likelihoods"].items():
+        assert torch.all(lik > 0) and torch.all(lik <= 1), name
+    cfg = tiny.cfg
+    assert out["likelihoods"]["y"].shape == (2, cfg.M, hw[0] // 16, hw[1] // 16)
+    assert out["likelihoods"]["z"].shape == (2, cfg.N, hw[0] // 64, hw[1] // 64)
+
+
+def test_loss_backward_reaches_every_trained_parameter(tiny):
+    tiny.zero_grad()
+    x = torch.rand(2, 3, 64, 64)
+    losses = rate_distortion_loss(tiny(x, 2.5), x, lambda_for_quality(2.5, tiny.cfg.lambdas))
+    losses["loss"].backward()
+    assert math.isfinite(float(losses["loss"])) and float(losses["bpp"]) > 0
+    missing = [n for n, p in tiny.named_parameters() if p.grad is None and not n.endswith("quantiles")]
+    assert not missing, missing
+    tiny.aux_loss().backward()
+    assert tiny.entropy_bottleneck.quantiles.grad is not None
+
+
+def test_lambda_interpolation_hits_the_paper_points():
+    lams = get_config("paper").lambdas
+    for q, lam in zip(range(1, 6), lams):
+        assert lambda_for_quality(q, lams) == pytest.approx(lam)
+    assert lams[1] < lambda_for_quality(2.5, lams) < lams[2]
+    with pytest.raises(ValueError):
+        lambda_for_quality(5.5, lams)
+
+
+def test_gain_changes_rate_monotonically_at_init(tiny):
+    g1, g5 = tiny.gain.gain(1.0), tiny.gain.gain(5.0)
+    assert torch.all(g5 > g1)
+
+
+@pytest.mark.parametrize("quality", [1.0, 3.7])
+def test_compress_decompress_rebuilds_y_hat_exactly(tiny, quality):
+    tiny.eval()
+    tiny.update(force=True)
+    x = torch.rand(1, 3, 64, 128)
+    y = tiny.g_a(x) * tiny.gain.gain(quality)
+    z_hat = tiny.entropy_bottleneck.decompress(tiny.entropy_bottleneck.compress(tiny.h_a(y)), (1, 2))
+    hyper = tiny.h_s(z_hat)
+    streams, crcs, y_hat_enc = tiny.latent.compress(y, hyper)
+    y_hat_dec = tiny.latent.decompress(streams, crcs, hyper)
+    assert torch.equal(y_hat_enc, y_hat_dec)
+    full = tiny.compress(x, quality)
+    assert full.slices == streams and full.symbol_crcs == crcs
+    x_hat = tiny.decompress(full, quality)
+    assert torch.equal(x_hat, tiny.g_s(y_hat_enc * tiny.gain.inverse_gain(quality)).clamp(0, 1))
+    tiny.train()
+
+
+def test_corrupt_slice_is_detected(tiny):
+    from mambaic.errors import DecodeMismatchError
+
+    tiny.eval()
+    tiny.update(force=True)
+    s = tiny.compress(torch.rand(1, 3, 64, 64), 4.0)
+    a, n = s.slices[1]
+    s.slices[1] = (a, n[:-1] + bytes([n[-1] ^ 0x55])) if n else (a[:-1] + bytes([a[-1] ^ 0x55]), n)
+    with pytest.raises(DecodeMismatchError):
+        tiny.decompress(s, 4.0)
+    tiny.train()
+
+
+@pytest.mark.parametrize("switch", [
+    {"use_wla": False}, {"use_spatial_context": False}, {"use_channel_context": False},
+    {"context_block": "conv"}, {"transform_block": "transformer"}, {"transform_block": "conv"},
+])
+def test_ablation_switches_build_and_run(switch):
+    model = build_model(CONFIGS["tiny"].with_(**switch))
+    x = torch.rand(1, 3, 64, 64)
+    assert model(x, 2.0)["x_hat"].shape == x.shape
+
+
+def test_parameter_counts_of_named_configs():
+    counts = {n: sum(p.numel() for p in build_model(n).parameters()) for n in ("tiny", "lite", "paper")}
+    assert counts["tiny"] < counts["lite"] < counts["paper"]
