@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite on CPU: the Qt-free-core contract, then pytest (GUI tests offscreen).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/lint-imports
+.venv/bin/python -m pytest -q "$@"
