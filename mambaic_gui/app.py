@@ -66,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(settings=QSettings(), weights=args.weights, device=args.device,
                         icon=app_icon())
     app.setWindowIcon(window.windowIcon())
+    app.aboutToQuit.connect(window.shutdown)
     _install_excepthook(window)
     window.show()
     if args.file:

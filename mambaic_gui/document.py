@@ -82,6 +82,7 @@ class ModelSummary:
     card: dict
     weights_path: str
     weights_sha256: str
+    cuda_available: bool
 
 
 @dataclass(frozen=True)

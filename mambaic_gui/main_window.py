@@ -103,9 +103,9 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self._dock("Metrics", "metricsDock", self.metrics)
-        self._dock("Bits per slice", "rateDock", self.rate_plot)
-        self._dock("Rate–distortion", "rdDock", self.rd_plot)
+        self._docks = [self._dock("Metrics", "metricsDock", self.metrics),
+                       self._dock("Bits per slice", "rateDock", self.rate_plot),
+                       self._dock("Rate–distortion", "rdDock", self.rd_plot)]
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
         self.settings.device = summary.device.split(":")[0]
         self.device_label.setText(f"{summary.name} · {summary.device}")
         self.metrics.set_model(f"{summary.name} ({summary.weights_sha256[:8]})")
-        self.actions.devices.get(self.settings.device, self.actions.devices["cpu"]).setChecked(True)
+        self.actions.devices["cuda"].setEnabled(summary.cuda_available)
+        self._check_device_action()
         self.quality.set_range(summary.quality_range, summary.paper_qualities)
         self.quality.set_value(self._wanted_quality)
         self.cache.clear()
@@ -181,7 +182,13 @@ class MainWindow(QMainWindow):
     def _on_model_failed(self, error: UserError) -> None:
         self.device_label.setText("no model" if self.model is None else
                                   f"{self.model.name} · {self.model.device}")
+        self._check_device_action()
         self.show_error(error)
+
+    def _check_device_action(self) -> None:
+        """Tick the device the model actually runs on (a failed switch leaves it where it was)."""
+        device = self.model.device.split(":")[0] if self.model else self.settings.device
+        self.actions.devices.get(device, self.actions.devices["cpu"]).setChecked(True)
 
     def choose_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load weights", self.settings.last_directory,
@@ -482,13 +489,20 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 900)
-        if state is not None:
-            self.restoreState(state)
+            screen = self.screen().availableGeometry()
+            self.resize(min(1440, int(screen.width() * 0.9)), min(900, int(screen.height() * 0.9)))
+        if state is None or not self.restoreState(state):
+            # First run: the images get the room, the panels a column of readable width.
+            self.resizeDocks(self._docks, [400] * 3, Qt.Orientation.Horizontal)
+            self.resizeDocks(self._docks, [240, 300, 360], Qt.Orientation.Vertical)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def shutdown(self) -> None:
+        """Save the layout and stop the worker; also run when the app quits without a close."""
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.quality = self.quality.value()
         self.settings.sync()
         self.scheduler.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
         super().closeEvent(event)

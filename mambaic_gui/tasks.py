@@ -45,6 +45,8 @@ def load_model(weights: str | None, device: str) -> JobBody:
     """Load weights onto `device`; the worker keeps the codec, the GUI gets a `ModelSummary`."""
 
     def run(_old: Any, progress: Progress, cancel: CancelCheck) -> tuple[Any, ModelSummary]:
+        import torch
+
         from mambaic import load_codec
 
         progress(0, 1, "loading model")
@@ -54,7 +56,8 @@ def load_model(weights: str | None, device: str) -> JobBody:
             name=info.name, device=str(codec.device),
             quality_range=tuple(float(q) for q in codec.quality_range),
             paper_qualities=tuple(float(q) for q in codec.paper_qualities),
-            card=dict(info.card), weights_path=str(info.path), weights_sha256=info.sha256)
+            card=dict(info.card), weights_path=str(info.path), weights_sha256=info.sha256,
+            cuda_available=torch.cuda.is_available())
         progress(1, 1, "model loaded")
         return codec, summary
 

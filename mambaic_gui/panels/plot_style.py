@@ -19,5 +19,5 @@ def styled_plot(title: str) -> pg.PlotWidget:
     widget.setBackground(PLOT_BACKGROUND)
     widget.showGrid(x=False, y=True, alpha=0.25)
     widget.setMenuEnabled(False)
-    widget.setMinimumHeight(180)
+    widget.setMinimumHeight(120)
     return widget

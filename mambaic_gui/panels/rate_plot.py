@@ -24,8 +24,8 @@ class RatePlot(QWidget):
         self.plot.setLabel("left", "size", units="bit")
         self.plot.setLabel("bottom", "stream")
         self.plot.getPlotItem().setMouseEnabled(x=False, y=False)
-        self._legend = self.plot.addLegend(offset=(-10, 10))
-        self._legend.setBrush(pg.mkBrush("#000000a0"))
+        # One row above the bars (the y range leaves head-room for it), so it never hides a bar.
+        self._legend = self.plot.addLegend(offset=(-5, 5), colCount=3)
         self.bars: dict[str, list[int]] = {"z": [], "anchor": [], "nonanchor": []}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -51,4 +51,4 @@ class RatePlot(QWidget):
         self.plot.getAxis("bottom").setTicks([ticks])
         top = max([*self.bars["z"], *(a + n for a, n in zip(anchor, nonanchor))], default=1)
         self.plot.setXRange(-0.6, len(slices) + 0.6, padding=0)
-        self.plot.setYRange(0, top * 1.25, padding=0)
+        self.plot.setYRange(0, top * 1.3, padding=0)

@@ -1,8 +1,10 @@
 """Original vs decoded: side by side, split by a draggable line, or as an error heatmap.
 
-All panes' ViewBoxes are linked to the original's, so zoom and pan stay in sync. The panes always
-have equal widths (the heatmap's colour bar lives in its own narrow canvas) because pyqtgraph's
-linking copies the x range between side-by-side views, which keeps the scale only when widths match.
+All panes' ViewBoxes are linked to the original's, so zoom and pan stay in sync. The two panes
+always have equal sizes (the heatmap's colour bar lives in its own narrow canvas) because
+pyqtgraph's linking copies the range between non-overlapping views, which keeps the scale only when
+sizes match. "Side by side" stacks the panes top/bottom instead when that shows a wide image larger,
+and the image stays fitted to the window until the user zooms or pans.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QBoxLayout, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel,
                                QStackedLayout, QWidget)
 
 from mambaic_gui.views.heatmap import colormap, error_levels, error_map
@@ -39,15 +41,19 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.original = ImagePane("Original")
         self.decoded = ImagePane("Decoded")
-        self.heatmap = ImagePane("Error |x − x̂|")
-        for pane in (self.decoded, self.heatmap):
-            pane.view.setXLink(self.original.view)
-            pane.view.setYLink(self.original.view)
+        self.heatmap = ImagePane("Error |original − decoded|")
+        self._fitted = True
+        self._refit = QTimer(self)  # coalesces the resizes of one layout pass into one fit
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self._fit_if_fitted)
         for pane in (self.original, self.decoded, self.heatmap):
             pane.canvas.setAcceptDrops(False)  # let drops reach the main window
+            pane.view.sigRangeChangedManually.connect(self._on_manual_zoom)
+            pane.view.sigResized.connect(self._refit.start)
 
-        self.colorbar = pg.ColorBarItem(colorMap=colormap(), label="mean |x − x̂| (8-bit levels)",
-                                        interactive=True, colorMapMenu=False, width=18)
+        self.colorbar = pg.ColorBarItem(colorMap=colormap(), interactive=False, colorMapMenu=False,
+                                        width=18, label="mean |original − decoded|, 0–255")
         self.colorbar.setImageItem(self.heatmap.image)
         self._colorbar_canvas = pg.GraphicsLayoutWidget()
         self._colorbar_canvas.setBackground(BACKGROUND)
@@ -64,9 +70,11 @@ class CompareView(QWidget):
         row = QHBoxLayout(panes)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
-        row.addWidget(self.original, 1)
-        row.addWidget(self.decoded, 1)
-        row.addWidget(self.heatmap, 1)
+        self._pair = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._pair.setSpacing(4)
+        for pane in (self.original, self.decoded, self.heatmap):
+            self._pair.addWidget(pane, 1)
+        row.addLayout(self._pair, 1)
         row.addWidget(self._colorbar_canvas)
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self._placeholder)
@@ -75,6 +83,7 @@ class CompareView(QWidget):
         self._mode = ViewMode.SIDE_BY_SIDE
         self._original_rgb: np.ndarray | None = None
         self._decoded_rgb: np.ndarray | None = None
+        self._heatmap_stale = False
         self._apply_mode()
 
     def _build_split_overlay(self) -> None:
@@ -106,8 +115,8 @@ class CompareView(QWidget):
             height, width = rgb.shape[:2]
             self.split_line.setBounds((0, width))
             self.split_line.setValue(width / 2)
+        self._fitted = True
         self._apply_mode()
-        QTimer.singleShot(0, self.fit)
 
     def set_decoded(self, rgb: np.ndarray | None) -> None:
         """Show a reconstruction of the current original (keeps the current zoom and pan)."""
@@ -118,15 +127,11 @@ class CompareView(QWidget):
             self.split_image.clear()
         else:
             self.split_image.setImage(rgb, levels=(0, 255), autoLevels=False)
-        if rgb is not None and self._original_rgb is not None:
-            errors = error_map(self._original_rgb, rgb)
-            low, high = error_levels(errors)
-            self.heatmap.set_scalar(errors, (low, high), colormap())
-            self.colorbar.setLevels((low, high))
+        self._heatmap_stale = True
         self._update_clip()
-        self._apply_mode()
         if first and self._original_rgb is None:
-            QTimer.singleShot(0, self.fit)
+            self._fitted = True
+        self._apply_mode()
 
     def set_decoded_caption(self, text: str) -> None:
         self.decoded.title.setText(text)
@@ -167,11 +172,25 @@ class CompareView(QWidget):
         self.decoded.setVisible(mode == ViewMode.SIDE_BY_SIDE and (has_decoded or has_original))
         self.heatmap.setVisible(mode == ViewMode.HEATMAP)
         self._colorbar_canvas.setVisible(mode == ViewMode.HEATMAP)
+        if mode == ViewMode.HEATMAP:
+            self._update_heatmap()
         split = mode == ViewMode.SPLIT
         self._clip.setVisible(split)
         self.split_line.setVisible(split)
         self.original.title.setText("Original  ◀ drag the line ▶  Decoded" if split else "Original")
-        QTimer.singleShot(0, self._sync_views)
+        self._relink()
+        self._arrange()
+        self._refit.start()
+
+    def _update_heatmap(self) -> None:
+        """Computed only when shown: most results are never looked at as a heatmap."""
+        if not self._heatmap_stale or not self.comparison_available():
+            return
+        errors = error_map(self._original_rgb, self._decoded_rgb)
+        low, high = error_levels(errors)
+        self.heatmap.set_scalar(errors, (low, high), colormap())
+        self.colorbar.setLevels((low, high))
+        self._heatmap_stale = False
 
     def _update_clip(self) -> None:
         if self._decoded_rgb is None:
@@ -180,24 +199,53 @@ class CompareView(QWidget):
         x = min(max(self.split_line.value(), 0.0), float(width))
         self._clip.setRect(QRectF(x, 0, width - x, height))
 
+    def _arrange(self) -> None:
+        """Stack the two panes vertically when that shows the image at a larger scale."""
+        rgb = self._original_rgb if self._original_rgb is not None else self._decoded_rgb
+        if rgb is None:
+            return
+        height, width = rgb.shape[:2]
+        area_w = max(1, self.width() - (self._colorbar_canvas.width()
+                                        if self._mode == ViewMode.HEATMAP else 0))
+        area_h = max(1, self.height() - 2 * self.original.title.sizeHint().height())
+        side_by_side = min(area_w / 2 / width, area_h / height)
+        stacked = min(area_w / width, area_h / 2 / height)
+        self._pair.setDirection(QBoxLayout.Direction.TopToBottom if stacked > 1.05 * side_by_side
+                                else QBoxLayout.Direction.LeftToRight)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _relink(self) -> None:
+        """Link only visible panes to the original: a hidden pane's resize would drag it along."""
+        show_original = self.original.isVisibleTo(self)
+        for pane in (self.decoded, self.heatmap):
+            target = self.original.view if show_original and pane.isVisibleTo(self) else None
+            if pane.view.linkedView(pg.ViewBox.XAxis) is not target:
+                pane.view.setXLink(target)
+                pane.view.setYLink(target)
+
+    def _fit_if_fitted(self) -> None:
+        if self._fitted:
+            self.primary().fit()
+
+    def _on_manual_zoom(self, *_args) -> None:
+        self._fitted = False
+
     # ---- zoom -------------------------------------------------------------------------------
     def primary(self) -> ImagePane:
         """The pane that drives the others: the original when there is one."""
         return self.original if self._original_rgb is not None else self.decoded
 
-    def _sync_views(self) -> None:
-        """Re-apply the primary range to panes that were hidden while it changed."""
-        primary = self.primary()
-        rect = primary.view.viewRect()
-        for pane in (self.decoded, self.heatmap):
-            if pane is not primary and pane.isVisible():
-                pane.view.setRange(rect, padding=0.0)
-
     def fit(self) -> None:
+        self._fitted = True
         self.primary().fit()
 
     def zoom_to(self, factor: float) -> None:
+        self._fitted = False
         self.primary().zoom_to(factor)
 
     def zoom_by(self, factor: float) -> None:
+        self._fitted = False
         self.primary().zoom_by(factor)
