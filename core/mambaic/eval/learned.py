@@ -15,12 +15,20 @@ import mambaic
 from mambaic.eval.sweep import SweptCodec
 
 
+def _training_state(card: dict) -> str:
+    """How much training the model card records: results of a barely trained model must say so."""
+    training = card.get("training")
+    if not isinstance(training, dict) or "steps" not in training:
+        return "no training record in the model card"
+    hours = training.get("wall_seconds", 0) / 3600
+    where = training.get("hardware") or training.get("device") or "unknown hardware"
+    return f"trained {training['steps']} steps ({hours:.1f} h on {where}) per its model card"
+
+
 def describe_weights(codec: mambaic.Codec) -> str:
-    """Model name, weights file and hash, and whether the file says it was trained."""
+    """Model name, weights file and hash, and how much training the file records."""
     info = codec.weights
-    card = info.card or {}
-    trained = card.get("trained") or card.get("training") or card.get("steps")
-    state = "training record in card: " + str(trained) if trained else "no training record"
+    state = _training_state(info.card or {})
     return (
         f"`{info.name}` config, weights `{info.path.name}` (sha256 {info.sha256[:12]}), "
         f"{sum(p.numel() for p in codec.model.parameters()) / 1e6:.2f} M parameters, "
