@@ -62,6 +62,12 @@ def _contenders(
     return chosen, missing, model
 
 
+def _warm_up(codec: SweptCodec, rgb: np.ndarray) -> None:
+    """One untimed round trip, so one-off costs (JIT compilation, lazy tables, library loading)
+    are not billed to whichever image happens to be coded first."""
+    codec.decode(codec.encode(rgb, codec.sweep[0]))
+
+
 def run_eval(
     folder: Path,
     *,
@@ -85,6 +91,7 @@ def run_eval(
     with tqdm(total=total, unit="code", disable=not show_progress) as bar:
         for codec in contenders:
             bar.set_description(codec.name)
+            _warm_up(codec, images[0][1])
             for image_name, rgb in images:
                 for quality in codec.sweep:
                     measurements.append(measure(codec, image_name, rgb, quality))
