@@ -42,6 +42,9 @@ class Actions:
                                 "Save the compressed file", icon(px.SP_DialogSaveButton))
         self.export_png = _action(window, "&Export Decoded PNG…", "Ctrl+E",
                                   "Save the decoded image as PNG")
+        self.attach_original = _action(window, "Compare with &Original…", None,
+                                       "Choose the original of this .mic file for PSNR and "
+                                       "MS-SSIM")
         self.quit = _action(window, "&Quit", StandardKey.Quit)
         self.paste = _action(window, "&Paste Image", StandardKey.Paste,
                              "Open the image on the clipboard")
@@ -96,6 +99,8 @@ class Actions:
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open])
         file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.attach_original)
         file_menu.addSeparator()
         file_menu.addActions([self.save_mic, self.export_png])
         file_menu.addSeparator()

@@ -37,8 +37,8 @@ def _card_rows(card: dict) -> str:
 def about_text(model: ModelSummary | None, versions: dict[str, str]) -> str:
     """The About box body: what the app is, the model card, and library versions."""
     parts = ["<h3>MambaIC</h3>",
-             "<p>Learned image compression with state-space models (Mamba): a channel–spatial "
-             "SSM context model over a hyperprior, coded into <code>.mic</code> files.</p>"]
+             ("<p>Learned image compression with state-space models (Mamba): a channel–spatial "
+              "SSM context model over a hyperprior, coded into <code>.mic</code> files.</p>")]
     if model is None:
         parts.append("<p><i>No model is loaded.</i></p>")
     else:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from mambaic.codec.info import MicInfo
 
 _tokens = itertools.count(1)

@@ -9,8 +9,13 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 
-from mambaic.errors import (DecodeMismatchError, DeviceError, ImageInputError, MicFormatError,
-                            WeightsError)
+from mambaic.errors import (
+    DecodeMismatchError,
+    DeviceError,
+    ImageInputError,
+    MicFormatError,
+    WeightsError,
+)
 
 
 @dataclass(frozen=True)

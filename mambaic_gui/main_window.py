@@ -10,18 +10,28 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
+from mambaic.codec.atomic import atomic_write
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QToolBar, QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
-from mambaic.codec.atomic import atomic_write
 from mambaic_gui import tasks
 from mambaic_gui.actions import Actions
 from mambaic_gui.cache import ResultCache, quality_key
 from mambaic_gui.dialogs import about_box, error_box
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.errors import UserError, describe
+from mambaic_gui.jobs import Job
 from mambaic_gui.mime import Openable, openable_from_mime
 from mambaic_gui.panels.metrics import MetricsPanel
 from mambaic_gui.panels.quality import QualityControl
@@ -30,7 +40,6 @@ from mambaic_gui.panels.rd_plot import RDPlot
 from mambaic_gui.scheduler import JobScheduler
 from mambaic_gui.settings import AppSettings
 from mambaic_gui.views.compare import CompareView, ViewMode
-from mambaic_gui.jobs import Job
 
 IMAGE_FILTER = ("Images and .mic files (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif *.avif "
                 "*.mic);;.mic files (*.mic);;All files (*)")
@@ -127,6 +136,7 @@ class MainWindow(QMainWindow):
         a.open.triggered.connect(self.choose_file)
         a.save_mic.triggered.connect(self.save_mic)
         a.export_png.triggered.connect(self.export_png)
+        a.attach_original.triggered.connect(self.choose_original)
         a.quit.triggered.connect(self.close)
         a.paste.triggered.connect(self.paste)
         a.copy_metrics.triggered.connect(self.copy_metrics)
@@ -251,13 +261,32 @@ class MainWindow(QMainWindow):
             self._refresh_recent_menu()
         if document.notes:
             self.statusBar().showMessage("Note: " + "; ".join(document.notes), 8000)
-        if result is not None:
-            self.quality.set_value(result.quality)
-            self.rd_plot.set_status("needs the original image")
-            self._show(result)
-        else:
+        if result is None:
             self.request_encode(self.quality.value())
+        else:
+            self.quality.set_value(result.quality)
+            self._wanted_quality = result.quality
+            if document.original is None:
+                self.rd_plot.set_status("needs the original image (File ▸ Compare with Original)")
+            else:
+                self.cache.put(document.token, result.quality, result)
+            self._show(result)
+            self._start_rd()
         self._update_enabled()
+
+    def choose_original(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Original image of this .mic file",
+                                              self.settings.last_directory, IMAGE_FILTER)
+        if path:
+            self.attach_original(path)
+
+    def attach_original(self, path: str | Path) -> None:
+        """Compare the open .mic file with its original; the app then works as if it was opened."""
+        if self.result is None or self.document is None or not self.document.is_mic:
+            return
+        self.scheduler.submit("open", tasks.attach_original(Path(path), self.result),
+                              on_finished=lambda opened: self._on_opened(*opened, path=None),
+                              on_failed=self.show_error)
 
     # ---- encoding ---------------------------------------------------------------------------
     def request_encode(self, quality: float) -> None:
@@ -431,7 +460,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, job: Job, done: int, total: int, stage: str) -> None:
         if job.background:
-            self.rd_plot.set_status(f"computing: {stage}")
+            self.rd_plot.set_status(f"computing {stage}")
             return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
@@ -453,7 +482,9 @@ class MainWindow(QMainWindow):
         comparable = self.compare.comparison_available()
         for mode in (ViewMode.SPLIT, ViewMode.HEATMAP):
             self.actions.modes[mode].setEnabled(comparable)
-        self.quality.setEnabled(self.document is None or not self.document.is_mic)
+        is_mic = self.document is not None and self.document.is_mic
+        self.quality.setEnabled(not is_mic)
+        self.actions.attach_original.setEnabled(is_mic and self.result is not None)
 
     def _on_mode_changed(self, mode: str) -> None:
         self.settings.view_mode = mode
@@ -475,11 +506,11 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(recent))
 
     # ---- drag and drop ----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if openable_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+    def dropEvent(self, event: QDropEvent) -> None:
         item = openable_from_mime(event.mimeData())
         if item is not None:
             event.acceptProposedAction()
@@ -503,6 +534,6 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.scheduler.shutdown()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

@@ -133,13 +133,13 @@ class JobScheduler(QObject):
             self.progress.emit(self._running, done, total, stage)
 
     def _on_finished(self, job_id: int, result: Any) -> None:
-        job, callbacks = self._take(job_id)
+        _, callbacks = self._take(job_id)
         if callbacks is not None and callbacks.finished is not None:
             callbacks.finished(result)
         self._pump()
 
     def _on_failed(self, job_id: int, error: UserError) -> None:
-        job, callbacks = self._take(job_id)
+        _, callbacks = self._take(job_id)
         if callbacks is not None and callbacks.failed is not None:
             callbacks.failed(error)
         self._pump()

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mambaic.codec.atomic import atomic_write
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC
-from mambaic.errors import Cancelled, WeightsError
+from mambaic.errors import Cancelled, ImageInputError, WeightsError
+
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
 
@@ -46,7 +46,6 @@ def load_model(weights: str | None, device: str) -> JobBody:
 
     def run(_old: Any, progress: Progress, cancel: CancelCheck) -> tuple[Any, ModelSummary]:
         import torch
-
         from mambaic import load_codec
 
         progress(0, 1, "loading model")
@@ -94,14 +93,33 @@ def _open(name: str, path: Path | None, data: bytes, codec: Any, progress: Progr
     return document, None
 
 
+def attach_original(path: Path, result: CodecResult) -> JobBody:
+    """Pair a decoded `.mic` with its original image: the metrics that need it, and a document
+    that can be re-encoded at other qualities."""
+
+    def run(_codec: Any, progress: Progress, cancel: CancelCheck) -> tuple[Document, CodecResult]:
+        loaded = load_image(path)
+        if loaded.rgb.shape != result.decoded.shape:
+            height, width = result.decoded.shape[:2]
+            raise ImageInputError(f"{path.name} is {loaded.info.width} × {loaded.info.height} "
+                                  f"pixels; the .mic file holds {width} × {height}")
+        psnr, ms_ssim = _scores(loaded.rgb, result.decoded)
+        document = Document(name=path.name, path=path, original=loaded.rgb, source=path,
+                            notes=loaded.info.notes)
+        return document, dataclasses.replace(result, psnr=psnr, ms_ssim=ms_ssim)
+
+    return run
+
+
 def encode(document: Document, quality: float) -> JobBody:
     """Compress the document at `quality`, decode it back, and score it against the original."""
 
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> CodecResult:
         codec = _require(codec)
-        encoded = codec.compress_report(document.source, quality,
-                                        progress=_phase(progress, 0, 2, "encoding"), cancel=cancel)
-        result = _decode(codec, encoded.data, _phase(progress, 1, 2, "decoding"), cancel)
+        encoded = codec.compress_report(document.source, quality, cancel=cancel,
+                                        progress=_phase(progress, 0, 2, f"encoding q {quality:.2f}"))
+        result = _decode(codec, encoded.data, _phase(progress, 1, 2, f"decoding q {quality:.2f}"),
+                         cancel)
         psnr, ms_ssim = _scores(document.original, result.decoded)
         return dataclasses.replace(result, encode_seconds=encoded.seconds, psnr=psnr,
                                    ms_ssim=ms_ssim)

@@ -10,8 +10,15 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QStyle,
-                               QStyleOptionSlider, QWidget)
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QWidget,
+)
 
 #: Slider resolution: 100 steps per quality unit (q is stored with two decimals).
 STEPS_PER_UNIT = 100
@@ -26,7 +33,7 @@ class _MarkedSlider(QSlider):
         self.marks: list[float] = []
         self.setMinimumHeight(40)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         option = QStyleOptionSlider()
         self.initStyleOption(option)

@@ -32,8 +32,11 @@ class RDPlot(QWidget):
         super().__init__(parent)
         self.plot = styled_plot("Rate–distortion of this image")
         self.plot.setLabel("bottom", "bit rate (bpp)")
+        for axis in ("bottom", "left"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)  # no "(x0.001)" on bpp
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        legend = self.plot.addLegend(offset=(-10, -10))
+        # Top left: RD curves rise to the right, so that corner stays empty.
+        legend = self.plot.addLegend(offset=(10, 10))
         legend.setBrush(pg.mkBrush("#000000a0"))
         self._metric = QComboBox()
         self._metric.addItems(list(METRICS))

@@ -15,8 +15,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QBoxLayout, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel,
-                               QStackedLayout, QWidget)
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QWidget,
+)
 
 from mambaic_gui.views.heatmap import colormap, error_levels, error_map
 from mambaic_gui.views.image_pane import BACKGROUND, ImagePane
@@ -112,7 +119,7 @@ class CompareView(QWidget):
         self.heatmap.image.clear()
         self.split_image.clear()
         if rgb is not None:
-            height, width = rgb.shape[:2]
+            width = rgb.shape[1]
             self.split_line.setBounds((0, width))
             self.split_line.setValue(width / 2)
         self._fitted = True
@@ -213,7 +220,7 @@ class CompareView(QWidget):
         self._pair.setDirection(QBoxLayout.Direction.TopToBottom if stacked > 1.05 * side_by_side
                                 else QBoxLayout.Direction.LeftToRight)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange()
 

@@ -10,12 +10,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
 
 #: Larger than MS-SSIM's 161-pixel minimum, small enough to encode in about a second.
 PHOTO_SIZE = (192, 176)
@@ -34,7 +34,6 @@ def _make_photo(width: int, height: int) -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     import torch
-
     from mambaic.models.registry import build_model
     from mambaic.weights import save_weights
 

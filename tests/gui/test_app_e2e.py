@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import time
 
+import mambaic
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-import mambaic
 from mambaic_gui.panels.metrics import NEEDS_ORIGINAL
 from mambaic_gui.views.compare import ViewMode
 
@@ -22,7 +22,8 @@ def test_open_image_encodes_and_fills_views_and_metrics(window, photo, wait_resu
     window.quality.set_value(3.0)
     window.open_path(photo)
     wait_result(window, 3.0)
-    assert "encoding: slice 5/5" in stages and "decoding: slice 1/5" in stages  # per slice
+    assert "encoding q 3.00: slice 5/5" in stages  # progress per slice
+    assert "decoding q 3.00: slice 1/5" in stages
     original = np.asarray(Image.open(photo).convert("RGB"))
     assert np.array_equal(window.compare.original.image.image, original)
     decoded = window.compare.decoded.image.image
@@ -62,6 +63,23 @@ def test_open_mic_without_original(window, mic_file, wait_result):
     assert window.metrics.value("MS-SSIM") == NEEDS_ORIGINAL
     assert window.quality.value() == info.quality and not window.quality.isEnabled()
     assert not window.actions.modes[ViewMode.HEATMAP].isEnabled()
+
+
+def test_mic_compared_with_its_original(window, mic_file, photo, tmp_path, wait_result, qtbot):
+    window.open_path(mic_file)
+    wait_result(window)
+    assert window.actions.attach_original.isEnabled()
+    small = tmp_path / "small.png"
+    Image.open(photo).resize((64, 64)).save(small)
+    window.attach_original(small)  # the wrong picture: refused
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10000)
+    assert "64 × 64" in window.last_error.message
+    window.attach_original(photo)
+    qtbot.waitUntil(lambda: window.result is not None and window.result.psnr is not None,
+                    timeout=10000)
+    assert window.metrics.value("PSNR").endswith(" dB") and window.quality.isEnabled()
+    assert window.result.mic == mic_file.read_bytes()
+    assert window.cache.get(window.document.token, window.result.quality) is window.result
 
 
 def test_quality_change_supersedes_running_encode(window, photo, wait_result, qtbot):
@@ -133,7 +151,6 @@ def test_unreadable_and_non_image_paths_are_reported(window, tmp_path, qtbot):
 
 def test_mic_from_other_weights_is_refused(make_window, mic_file, tmp_path, qtbot):
     import torch
-
     from mambaic.models.registry import build_model
     from mambaic.weights import save_weights
 

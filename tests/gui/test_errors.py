@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import torch
+from mambaic.errors import (
+    DecodeMismatchError,
+    DeviceError,
+    ImageInputError,
+    MicFormatError,
+    WeightsError,
+)
 
-from mambaic.errors import (DecodeMismatchError, DeviceError, ImageInputError, MicFormatError,
-                            WeightsError)
 from mambaic_gui.errors import describe
 
 
