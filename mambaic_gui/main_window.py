@@ -77,15 +77,15 @@ class MainWindow(QMainWindow):
         self.metrics = MetricsPanel()
         self.rate_plot = RatePlot()
         self.rd_plot = RDPlot()
-        self.actions = Actions(self)
-        self.actions.build_menus(self)
-        self.actions.build_toolbar(self)
+        self.commands = Actions(self)
+        self.commands.build_menus(self)
+        self.commands.build_toolbar(self)
         self._build_quality_toolbar()
         self._build_docks()
         self._build_status_bar()
         self._connect()
 
-        self.actions.rd_chart.setChecked(self.settings.rd_chart)
+        self.commands.rd_chart.setChecked(self.settings.rd_chart)
         self.compare.set_mode(self.settings.view_mode)
         self._sync_mode_actions()
         self.quality.set_value(self.settings.quality)
@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent_menu()
         self._update_enabled()
         self.load_model(weights if weights is not None else self.settings.weights,
-                        device or self.settings.device)
+                        device or self.settings.device, fall_back=True)
 
     # ---- layout -----------------------------------------------------------------------------
     def _build_quality_toolbar(self) -> None:
@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(False)
         self.stage_label = QLabel()
         cancel = QToolButton()
-        cancel.setDefaultAction(self.actions.cancel)
+        cancel.setDefaultAction(self.commands.cancel)
         self.cancel_button = cancel
         self.device_label = QLabel("no model")
         for widget in (self.stage_label, self.progress, cancel):
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.device_label)
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.commands
         a.open.triggered.connect(self.choose_file)
         a.save_mic.triggered.connect(self.save_mic)
         a.export_png.triggered.connect(self.export_png)
@@ -164,13 +164,24 @@ class MainWindow(QMainWindow):
         self.scheduler.busy_changed.connect(self._on_busy)
 
     # ---- model ------------------------------------------------------------------------------
-    def load_model(self, weights: str | None, device: str) -> None:
-        """Load weights on the worker; nothing else runs until this finishes."""
+    def load_model(self, weights: str | None, device: str, fall_back: bool = False) -> None:
+        """Load weights on the worker; nothing else runs until this finishes.
+
+        With `fall_back` (at start-up), a failure is reported and the shipped weights on the CPU
+        are tried next, so weights moved away or a GPU gone since last time do not leave the app
+        without a model.
+        """
         self.device_label.setText(f"loading model ({device})…")
+
+        def failed(error: UserError) -> None:
+            self._on_model_failed(error)
+            if fall_back and (weights is not None or device != "cpu"):
+                self.load_model(None, "cpu")
+
         self.scheduler.submit("load", tasks.load_model(weights, device), supersedable=False,
                               replaces_codec=True,
                               on_finished=lambda summary: self._on_model(summary, weights),
-                              on_failed=self._on_model_failed)
+                              on_failed=failed)
 
     def _on_model(self, summary: ModelSummary, weights: str | None) -> None:
         self.model = summary
@@ -178,7 +189,7 @@ class MainWindow(QMainWindow):
         self.settings.device = summary.device.split(":")[0]
         self.device_label.setText(f"{summary.name} · {summary.device}")
         self.metrics.set_model(f"{summary.name} ({summary.weights_sha256[:8]})")
-        self.actions.devices["cuda"].setEnabled(summary.cuda_available)
+        self.commands.devices["cuda"].setEnabled(summary.cuda_available)
         self._check_device_action()
         self.quality.set_range(summary.quality_range, summary.paper_qualities)
         self.quality.set_value(self._wanted_quality)
@@ -198,7 +209,7 @@ class MainWindow(QMainWindow):
     def _check_device_action(self) -> None:
         """Tick the device the model actually runs on (a failed switch leaves it where it was)."""
         device = self.model.device.split(":")[0] if self.model else self.settings.device
-        self.actions.devices.get(device, self.actions.devices["cpu"]).setChecked(True)
+        self.commands.devices.get(device, self.commands.devices["cpu"]).setChecked(True)
 
     def choose_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load weights", self.settings.last_directory,
@@ -332,7 +343,7 @@ class MainWindow(QMainWindow):
         if document is None or document.original is None or self.model is None \
                 or self._rd_started_for == document.token:
             return
-        if not self.actions.rd_chart.isChecked():
+        if not self.commands.rd_chart.isChecked():
             self.rd_plot.set_status("off (View ▸ Compute Rate–Distortion Chart)")
             return
         self._rd_started_for = document.token
@@ -469,33 +480,33 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
-        self.actions.cancel.setEnabled(busy)
+        self.commands.cancel.setEnabled(busy)
         if not busy:
             self._set_stage("")
             self.progress.reset()
 
     def _update_enabled(self) -> None:
         has_result = self.result is not None
-        self.actions.save_mic.setEnabled(has_result)
-        self.actions.export_png.setEnabled(has_result)
-        self.actions.copy_metrics.setEnabled(has_result)
+        self.commands.save_mic.setEnabled(has_result)
+        self.commands.export_png.setEnabled(has_result)
+        self.commands.copy_metrics.setEnabled(has_result)
         comparable = self.compare.comparison_available()
         for mode in (ViewMode.SPLIT, ViewMode.HEATMAP):
-            self.actions.modes[mode].setEnabled(comparable)
+            self.commands.modes[mode].setEnabled(comparable)
         is_mic = self.document is not None and self.document.is_mic
         self.quality.setEnabled(not is_mic)
-        self.actions.attach_original.setEnabled(is_mic and self.result is not None)
+        self.commands.attach_original.setEnabled(is_mic and self.result is not None)
 
     def _on_mode_changed(self, mode: str) -> None:
         self.settings.view_mode = mode
         self._sync_mode_actions()
 
     def _sync_mode_actions(self) -> None:
-        self.actions.modes[self.compare.mode].setChecked(True)
+        self.commands.modes[self.compare.mode].setChecked(True)
 
     # ---- recent files -----------------------------------------------------------------------
     def _refresh_recent_menu(self) -> None:
-        menu = self.actions.recent_menu
+        menu = self.commands.recent_menu
         menu.clear()
         recent = self.settings.recent_files()
         for path in recent:

@@ -6,6 +6,7 @@ highlighted marker so the user sees where it sits relative to the classic codecs
 
 from __future__ import annotations
 
+import html
 import math
 
 import pyqtgraph as pg
@@ -35,9 +36,9 @@ class RDPlot(QWidget):
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)  # no "(x0.001)" on bpp
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        # Top left: RD curves rise to the right, so that corner stays empty.
-        legend = self.plot.addLegend(offset=(10, 10))
-        legend.setBrush(pg.mkBrush("#000000a0"))
+        # The key is a label above the plot: an in-plot legend hides curves wherever it sits.
+        self._key = QLabel()
+        self._key.setWordWrap(True)
         self._metric = QComboBox()
         self._metric.addItems(list(METRICS))
         self._metric.currentIndexChanged.connect(self._redraw)
@@ -52,6 +53,7 @@ class RDPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self._key)
         layout.addWidget(self.plot, 1)
         self._redraw()
 
@@ -75,14 +77,19 @@ class RDPlot(QWidget):
         key = METRICS[self._metric.currentText()]
         self.plot.clear()
         self.plot.setLabel("left", self._metric.currentText())
+        entries = []
         for label, points in self.curves.items():
             color = MAMBAIC if label == "mambaic" else CLASSIC.get(label, "#bbbbbb")
             symbol = "o" if label == "mambaic" else "t"
             self.plot.plot([p.bpp for p in points], [_metric(p, key) for p in points],
                            pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=7,
-                           symbolBrush=color, symbolPen=None, name=label)
+                           symbolBrush=color, symbolPen=None)
+            entries.append(f"<span style='color:{color}'>{'●' if symbol == 'o' else '▼'}</span>"
+                           f"&nbsp;{html.escape(label)}")
         if self.current is not None:
             self.plot.plot([self.current.bpp], [_metric(self.current, key)], pen=None,
                            symbol="star", symbolSize=18, symbolBrush=MAMBAIC,
-                           symbolPen=pg.mkPen(HIGHLIGHT, width=1.5),
-                           name=f"current (q {self.current.quality:.2f})")
+                           symbolPen=pg.mkPen(HIGHLIGHT, width=1.5))
+            entries.append(f"<span style='color:{MAMBAIC}'>★</span>&nbsp;now "
+                           f"(q&nbsp;{self.current.quality:.2f})")
+        self._key.setText("&nbsp;&nbsp; ".join(entries))

@@ -36,7 +36,7 @@ def test_open_image_encodes_and_fills_views_and_metrics(window, photo, wait_resu
     assert window.metrics.value("Encode").endswith("ms") or window.metrics.value("Encode").endswith("s")
     assert window.metrics.value("Device") == "cpu"
     assert window.windowTitle().startswith("photo.png")
-    assert window.actions.save_mic.isEnabled()
+    assert window.commands.save_mic.isEnabled()
 
 
 def test_rate_plot_bars_equal_the_stream_table(window, photo, wait_result):
@@ -62,13 +62,13 @@ def test_open_mic_without_original(window, mic_file, wait_result):
     assert window.metrics.value("PSNR") == NEEDS_ORIGINAL
     assert window.metrics.value("MS-SSIM") == NEEDS_ORIGINAL
     assert window.quality.value() == info.quality and not window.quality.isEnabled()
-    assert not window.actions.modes[ViewMode.HEATMAP].isEnabled()
+    assert not window.commands.modes[ViewMode.HEATMAP].isEnabled()
 
 
 def test_mic_compared_with_its_original(window, mic_file, photo, tmp_path, wait_result, qtbot):
     window.open_path(mic_file)
     wait_result(window)
-    assert window.actions.attach_original.isEnabled()
+    assert window.commands.attach_original.isEnabled()
     small = tmp_path / "small.png"
     Image.open(photo).resize((64, 64)).save(small)
     window.attach_original(small)  # the wrong picture: refused
@@ -114,7 +114,7 @@ def test_cancel_stops_the_encode(window, large_photo, qtbot):
     qtbot.waitUntil(lambda: window.scheduler.running is not None
                     and window.scheduler.running.kind == "encode", timeout=10000)
     started = time.monotonic()
-    window.actions.cancel.trigger()
+    window.commands.cancel.trigger()
     qtbot.waitUntil(window.scheduler.is_idle, timeout=10000)
     assert time.monotonic() - started < 5
     assert window.result is None and window.last_error is None
@@ -179,7 +179,7 @@ def test_drop_a_file_opens_it(window, mic_file, wait_result):
 
 def test_paste_image_from_clipboard(window, photo, wait_result):
     QGuiApplication.clipboard().setImage(Image.open(photo).toqimage())
-    window.actions.paste.trigger()
+    window.commands.paste.trigger()
     wait_result(window)
     assert window.document.path is None and window.document.name == "pasted image"
     assert np.array_equal(window.document.original, np.asarray(Image.open(photo).convert("RGB")))

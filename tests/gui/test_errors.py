@@ -41,8 +41,8 @@ def test_unexpected_errors_keep_the_traceback():
 def test_device_switch_failure_keeps_the_model(window, tiny_weights, qtbot):
     if torch.cuda.is_available():
         return  # the switch would succeed here; covered by the CPU-only machines
-    assert not window.actions.devices["cuda"].isEnabled()
+    assert not window.commands.devices["cuda"].isEnabled()
     window.load_model(str(tiny_weights), "cuda")
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=10000)
     assert window.last_error.title == "Device not available"
-    assert window.model.device == "cpu" and window.actions.devices["cpu"].isChecked()
+    assert window.model.device == "cpu" and window.commands.devices["cpu"].isChecked()

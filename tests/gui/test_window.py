@@ -23,16 +23,26 @@ def test_layout_and_settings_survive_a_restart(make_window, photo, wait_result, 
     assert second.quality.value() == 2.25
     assert (second.width(), second.height()) == size
     assert second.settings.recent_files() == [str(photo)]
-    recent = second.actions.recent_menu.actions()
+    recent = second.commands.recent_menu.actions()
     assert [a.text() for a in recent] == ["photo.png"]
     recent[0].trigger()
     wait_result(second, 2.25)
 
 
-def test_missing_weights_are_reported_not_fatal(make_window, tmp_path, photo, qtbot):
+def test_missing_weights_fall_back_to_the_shipped_ones(make_window, tmp_path, tiny_weights,
+                                                        monkeypatch, qtbot):
+    monkeypatch.setenv("MAMBAIC_WEIGHTS", str(tiny_weights))  # stands in for the shipped weights
     window = make_window(tmp_path / "nope.safetensors")
-    assert window.model is None and window.last_error.title == "Model weights problem"
-    assert window.error_dialog.isVisible()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=30000)
+    assert window.last_error.title == "Model weights problem" and window.error_dialog.isVisible()
+    assert window.model.weights_path == str(tiny_weights)
+
+
+def test_without_any_model_images_still_open(make_window, tmp_path, photo, monkeypatch, qtbot):
+    monkeypatch.setenv("MAMBAIC_WEIGHTS", str(tmp_path / "gone.safetensors"))
+    window = make_window(tmp_path / "nope.safetensors")
+    qtbot.waitUntil(window.scheduler.is_idle, timeout=30000)
+    assert window.model is None and window.device_label.text() == "no model"
     window.open_path(photo)  # the image is still shown; encoding says why it cannot run
     qtbot.waitUntil(lambda: window.document is not None and window.scheduler.is_idle())
     assert window.compare.original.has_image()
@@ -40,7 +50,7 @@ def test_missing_weights_are_reported_not_fatal(make_window, tmp_path, photo, qt
 
 
 def test_shortcuts(window):
-    a = window.actions
+    a = window.commands
     expected = {a.open: QKeySequence.StandardKey.Open, a.save_mic: QKeySequence.StandardKey.Save,
                 a.paste: QKeySequence.StandardKey.Paste, a.zoom_in: QKeySequence.StandardKey.ZoomIn}
     for action, key in expected.items():
@@ -54,7 +64,7 @@ def test_shortcuts(window):
 
 
 def test_about_box_shows_model_card(window, qtbot):
-    window.actions.about.trigger()
+    window.commands.about.trigger()
     box = window.findChild(QMessageBox, "aboutBox")
     assert box is not None and box.isVisible()
     assert "tiny (tests)" in box.text() and "untrained" in box.text()
@@ -64,7 +74,7 @@ def test_about_box_shows_model_card(window, qtbot):
 def test_copy_metrics(window, photo, wait_result):
     window.open_path(photo)
     wait_result(window)
-    window.actions.copy_metrics.trigger()
+    window.commands.copy_metrics.trigger()
     text = QGuiApplication.clipboard().text()
     assert text.startswith("photo.png\n") and "PSNR:" in text and "bpp" in text
 
@@ -72,7 +82,7 @@ def test_copy_metrics(window, photo, wait_result):
 def test_rd_chart_in_background(window, photo, wait_result, qtbot):
     window.open_path(photo)
     wait_result(window)
-    window.actions.rd_chart.setChecked(True)
+    window.commands.rd_chart.setChecked(True)
     qtbot.waitUntil(lambda: window.scheduler.is_idle() and len(window.rd_plot.curves) >= 4,
                     timeout=60000)
     curves = window.rd_plot.curves
