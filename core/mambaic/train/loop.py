@@ -12,6 +12,7 @@ import csv
 import math
 import os
 import random
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -135,9 +136,10 @@ def train(cfg: TrainConfig) -> Path:
             progress.update(step=step, wall=wall0 + time.time() - t_begin)
             save_checkpoint(ckpt_path, model, opt, aux_opt, progress)
 
+    stop = _StopRequest()
     t_begin = time.time()
     try:
-        while step < cfg.steps:
+        while step < cfg.steps and not stop.requested:
             x = sampler.batch(cfg.batch_size).to(device, non_blocking=True)
             q = rng.uniform(QUALITY_MIN, QUALITY_MAX)
             lam = lambda_for_quality(q, model.cfg.lambdas)
@@ -176,11 +178,40 @@ def train(cfg: TrainConfig) -> Path:
         if rank == 0:
             tqdm.write("interrupted: saving checkpoint")
     finally:
+        stop.restore()
         checkpoint()
         bar.close()
         if log:
             log.close()
     return export(model, out, progress, cfg) if rank == 0 else out
+
+
+class _StopRequest:
+    """SIGTERM (and SIGINT where it is not ignored) ends the run after the current step.
+
+    Background runs started with nohup ignore SIGINT, and a plain kill sends SIGTERM: both must
+    still leave a checkpoint and exported weights behind rather than losing the steps since the
+    last save.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+
+    def _handle(self, signum, _frame) -> None:
+        self.requested = True
+        tqdm.write(f"signal {signum}: stopping after this step, saving checkpoint")
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _validate_and_log(model: MambaIC, cfg: TrainConfig, out: Path, step: int) -> None:
