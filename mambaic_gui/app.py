@@ -6,6 +6,12 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported only once a display is known to exist
+    from PySide6.QtCore import QSettings
+
+    from mambaic_gui.main_window import MainWindow
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -20,7 +26,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _install_excepthook(window) -> None:
+def _install_excepthook(window: MainWindow) -> None:
     """Show a bug in a dialog instead of losing it on stderr; the app keeps running."""
     from mambaic_gui.errors import describe
 
@@ -50,26 +56,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mambaic-gui: {problem}", file=sys.stderr)
         return 2
 
-    import pyqtgraph as pg
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
-
-    from mambaic_gui.main_window import MainWindow
-    from mambaic_gui.resources import app_icon
 
     app = QApplication([sys.argv[0] if sys.argv else "mambaic-gui"])
     app.setOrganizationName("mambaic")
     app.setApplicationName("mambaic-gui")
     app.setApplicationDisplayName("MambaIC")
     app.setDesktopFileName("mambaic-gui")  # ties the window to the .desktop entry (Wayland icon)
-    pg.setConfigOptions(antialias=True)
-    window = MainWindow(settings=QSettings(), weights=args.weights, device=args.device,
-                        icon=app_icon())
-    app.setWindowIcon(window.windowIcon())
+    window = open_window(args, QSettings())
     app.aboutToQuit.connect(window.shutdown)
     _install_excepthook(window)
+    return app.exec()
+
+
+def open_window(args: argparse.Namespace, settings: QSettings) -> MainWindow:
+    """Show the main window for parsed command-line `args` (needs a running QApplication)."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from mambaic_gui.main_window import MainWindow
+    from mambaic_gui.resources import app_icon
+
+    pg.setConfigOptions(antialias=True)
+    window = MainWindow(settings=settings, weights=args.weights, device=args.device,
+                        icon=app_icon())
+    QApplication.setWindowIcon(window.windowIcon())
     window.show()
     if args.file:
         window.open_path(args.file)
-    return app.exec()
-
+    return window

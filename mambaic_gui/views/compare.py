@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QStackedLayout,
     QWidget,
 )
@@ -73,6 +74,10 @@ class CompareView(QWidget):
         self._placeholder = QLabel(PLACEHOLDER)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setObjectName("placeholder")
+        self._placeholder.setStyleSheet(f"background: {BACKGROUND}; color: #c8c8c8; "
+                                        "font-size: 15pt;")
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         panes = QWidget()
         row = QHBoxLayout(panes)
         row.setContentsMargins(0, 0, 0, 0)

@@ -87,3 +87,13 @@ def test_icons_exist_in_every_size():
     assert (ICONS / "mambaic.svg").is_file()
     for size in ICON_SIZES:
         assert (ICONS / f"mambaic-{size}.png").is_file()
+
+
+def test_a_path_on_the_command_line_is_opened(qtbot, settings, tiny_weights, mic_file):
+    from mambaic_gui.app import open_window
+
+    window = open_window(parse_args([str(mic_file), "--weights", str(tiny_weights)]), settings)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.result is not None and window.scheduler.is_idle(),
+                    timeout=30000)
+    assert window.document.path == mic_file and not window.windowIcon().isNull()
