@@ -18,7 +18,6 @@ import statistics
 import time
 
 import torch
-
 from mambaic.ops import available_backends, selective_scan
 
 # name: (batch, dim, N, L, groups)
@@ -81,7 +80,7 @@ def bench(backend, case, repeats, device):
         f.append(timed(fwd, device)[0])
         t, y = timed(fwd_train, device)
         ft.append(t)
-        b.append(timed(lambda: y.backward(dout), device)[0])
+        b.append(timed(lambda y=y: y.backward(dout), device)[0])
     return f, ft, b
 
 

@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mambaic.ops import available_backends, selective_scan, selective_scan_reference
 from mambaic.ops.scan_cuda import cuda_available
 
@@ -96,6 +95,26 @@ def test_numba_model_sized_case():
 
 
 @needs_numba
+@pytest.mark.parametrize("dim,groups", [(2 * 70, 2), (130, 1)])
+def test_numba_several_row_blocks(dim, groups):
+    """More channels per group than one task takes (`ROWS`): uneven blocks, forward and grads."""
+    from mambaic.ops.scan_cpu import ROWS
+    assert dim // max(groups, 1) > ROWS
+    args = make_inputs(batch=1, dim=dim, N=3, L=70, groups=groups, seed=dim)
+    names = [k for k in NAMES if args[k] is not None]
+    leaves = {k: args[k].clone().requires_grad_(True) for k in names}
+    y = selective_scan(**{**args, **leaves}, delta_softplus=True, backend="numba")
+    leaves64 = {k: args[k].double().requires_grad_(True) for k in names}
+    ref = selective_scan_reference(**{**as64(args), **leaves64}, delta_softplus=True)
+    assert rel_err(y, ref) <= 1e-5
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(1))
+    y.backward(g)
+    ref.backward(g.double())
+    for k in names:
+        assert rel_err(leaves[k].grad, leaves64[k].grad) <= 1e-4, k
+
+
+@needs_numba
 def test_numba_mixed_grouping():
     """B grouped and C shared (or one group broadcast) mean the same thing as both grouped."""
     args = make_inputs(batch=2, dim=8, N=4, L=70, groups=4, seed=5)
@@ -165,9 +184,8 @@ def test_empty_sequence():
 
 @needs_numba
 def test_numba_math_helpers():
-    from numba import njit
-
     from mambaic.ops import scan_cpu
+    from numba import njit
 
     @njit
     def apply(x, which):
