@@ -44,6 +44,3 @@ class ResultCache:
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -18,14 +18,15 @@ JobBody = Callable[[Any, Progress, CancelCheck], Any]
 class Job:
     """A unit of work: `run(codec, progress, cancel)` executes on the worker thread.
 
-    `supersedable` jobs are cancelled when a newer foreground job arrives; a model load is not,
-    because nothing can run without its result. When `replaces_codec` is set, `run` returns
-    `(codec, summary)`: the worker keeps the codec and only the summary goes back to the GUI.
+    `supersedes` names the kinds of earlier foreground jobs this one makes pointless (a new encode
+    makes an older encode pointless, but not an open or a model load): they are dropped if waiting
+    and cancelled if running. When `replaces_codec` is set, `run` returns `(codec, summary)`: the
+    worker keeps the codec and only the summary goes back to the GUI.
     """
 
     id: int
     kind: str
     run: JobBody
     background: bool = False
-    supersedable: bool = True
+    supersedes: frozenset[str] = frozenset()
     replaces_codec: bool = False

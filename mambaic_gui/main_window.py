@@ -41,6 +41,9 @@ from mambaic_gui.scheduler import JobScheduler
 from mambaic_gui.settings import AppSettings
 from mambaic_gui.views.compare import CompareView, ViewMode
 
+#: Opening a file makes earlier opens and encodes pointless (see `Job.supersedes`); Esc stops these.
+CANCELLABLE = ("open", "encode")
+
 IMAGE_FILTER = ("Images and .mic files (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif *.avif "
                 "*.mic);;.mic files (*.mic);;All files (*)")
 
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.paste.triggered.connect(self.paste)
         a.copy_metrics.triggered.connect(self.copy_metrics)
-        a.cancel.triggered.connect(self.scheduler.cancel_foreground)
+        a.cancel.triggered.connect(lambda: self.scheduler.cancel_foreground(CANCELLABLE))
         for mode, action in a.modes.items():
             action.triggered.connect(lambda _=False, m=mode: self.compare.set_mode(m))
         a.cycle_mode.triggered.connect(self.compare.cycle_mode)
@@ -178,8 +181,7 @@ class MainWindow(QMainWindow):
             if fall_back and (weights is not None or device != "cpu"):
                 self.load_model(None, "cpu")
 
-        self.scheduler.submit("load", tasks.load_model(weights, device), supersedable=False,
-                              replaces_codec=True,
+        self.scheduler.submit("load", tasks.load_model(weights, device), replaces_codec=True,
                               on_finished=lambda summary: self._on_model(summary, weights),
                               on_failed=failed)
 
@@ -229,12 +231,12 @@ class MainWindow(QMainWindow):
         path = Path(path).expanduser()
         self.settings.last_directory = str(path.parent)
         self._set_stage(f"opening {path.name}…")
-        self.scheduler.submit("open", tasks.open_file(path),
+        self.scheduler.submit("open", tasks.open_file(path), supersedes=CANCELLABLE,
                               on_finished=lambda opened: self._on_opened(*opened, path=path),
                               on_failed=lambda error: self._on_open_failed(error, path))
 
     def open_data(self, name: str, data: bytes) -> None:
-        self.scheduler.submit("open", tasks.open_data(name, data),
+        self.scheduler.submit("open", tasks.open_data(name, data), supersedes=CANCELLABLE,
                               on_finished=lambda opened: self._on_opened(*opened, path=None),
                               on_failed=self.show_error)
 
@@ -296,6 +298,7 @@ class MainWindow(QMainWindow):
         if self.result is None or self.document is None or not self.document.is_mic:
             return
         self.scheduler.submit("open", tasks.attach_original(Path(path), self.result),
+                              supersedes=CANCELLABLE,
                               on_finished=lambda opened: self._on_opened(*opened, path=None),
                               on_failed=self.show_error)
 
@@ -309,12 +312,12 @@ class MainWindow(QMainWindow):
             return
         cached = self.cache.get(document.token, quality)
         if cached is not None:
-            self.scheduler.cancel_foreground()
+            self.scheduler.cancel_foreground(("encode",))
             self._show(cached)
             return
         if self.result is not None:
             self.compare.set_decoded_caption(f"Decoded · updating to q {quality:.2f}…")
-        self.scheduler.submit("encode", tasks.encode(document, quality),
+        self.scheduler.submit("encode", tasks.encode(document, quality), supersedes=("encode",),
                               on_finished=lambda r: self._on_encoded(document, quality, r),
                               on_failed=self.show_error)
 
@@ -435,7 +438,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         protect = [self.document.path] if self.document and self.document.path else []
         self.scheduler.submit("export", tasks.export_png(self.result, path, protect),
-                              supersedable=False, on_failed=self.show_error,
+                              on_failed=self.show_error,
                               on_finished=lambda _: self.statusBar().showMessage(
                                   f"Exported {path}", 8000))
 

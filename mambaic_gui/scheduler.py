@@ -1,16 +1,16 @@
 """Feed the worker thread one job at a time, newest foreground work first.
 
 Why one at a time: the worker owns a single model, and a queue of stale slider positions would only
-delay the one the user is looking at. A new foreground job cancels the running job (if it may be
-superseded) and drops pending foreground jobs it makes obsolete; background jobs (the RD chart) run
-only when nothing else is waiting, and one interrupted by foreground work is queued again.
+delay the one the user is looking at. A new foreground job drops the waiting jobs it supersedes and
+cancels the running one if it supersedes that too; background jobs (the RD chart) run only when no
+foreground job waits, give way to any new foreground job, and are queued again when interrupted.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,35 +57,38 @@ class JobScheduler(QObject):
 
     # ---- submitting ---------------------------------------------------------------------------
     def submit(self, kind: str, run: Callable, *, background: bool = False,
-               supersedable: bool = True, replaces_codec: bool = False,
+               supersedes: Collection[str] = (), replaces_codec: bool = False,
                on_finished: Callable[[Any], None] | None = None,
                on_failed: Callable[[UserError], None] | None = None,
                on_cancelled: Callable[[], None] | None = None) -> Job:
         """Queue `run(codec, progress, cancel)` on the worker and return its `Job`."""
         if self._closed:
             raise RuntimeError("the scheduler has been shut down")
-        job = Job(next(self._ids), kind, run, background, supersedable, replaces_codec)
+        job = Job(next(self._ids), kind, run, background, frozenset(supersedes), replaces_codec)
         self._callbacks[job.id] = _Callbacks(on_finished, on_failed, on_cancelled)
         if background:
             self._background.append(job)
         else:
-            for old in [j for j in self._foreground if j.supersedable]:
-                self._foreground.remove(old)
-                self._resolve_cancelled(old)
+            self._drop_waiting(job.supersedes)
             self._foreground.append(job)
-            if self._running is not None and self._running.supersedable:
-                self._worker.cancel(self._running.id)
+            running = self._running
+            if running is not None and (running.background or running.kind in job.supersedes):
+                self._worker.cancel(running.id)
         self._pump()
         return job
 
-    def cancel_foreground(self) -> None:
-        """Stop the running foreground job (at its next slice) and drop waiting ones."""
-        for old in [j for j in self._foreground if j.supersedable]:
+    def cancel_foreground(self, kinds: Collection[str]) -> None:
+        """Stop foreground jobs of these kinds: the running one at its next slice, waiting ones now."""
+        self._drop_waiting(kinds)
+        running = self._running
+        if running is not None and not running.background and running.kind in kinds:
+            self._worker.cancel(running.id)
+        self._update_busy()
+
+    def _drop_waiting(self, kinds: Collection[str]) -> None:
+        for old in [j for j in self._foreground if j.kind in kinds]:
             self._foreground.remove(old)
             self._resolve_cancelled(old)
-        if self._running is not None and not self._running.background and self._running.supersedable:
-            self._worker.cancel(self._running.id)
-        self._update_busy()
 
     def cancel_background(self) -> None:
         """Forget all background work, e.g. because another image was opened."""
@@ -112,10 +115,6 @@ class JobScheduler(QObject):
     @property
     def running(self) -> Job | None:
         return self._running
-
-    @property
-    def pending(self) -> list[Job]:
-        return [*self._foreground, *self._background]
 
     def is_idle(self) -> bool:
         return self._running is None and not self._foreground and not self._background
@@ -148,7 +147,7 @@ class JobScheduler(QObject):
         job, callbacks = self._take(job_id)
         if job is not None and job.background and callbacks is not None:
             # Interrupted by foreground work, not abandoned: run it again when idle.
-            retry = Job(next(self._ids), job.kind, job.run, True, job.supersedable,
+            retry = Job(next(self._ids), job.kind, job.run, True, job.supersedes,
                         job.replaces_codec)
             self._callbacks[retry.id] = callbacks
             self._background.appendleft(retry)

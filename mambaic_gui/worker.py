@@ -20,7 +20,6 @@ from mambaic_gui.jobs import Job
 class CodecWorker(QObject):
     """Lives on the worker thread; every signal it emits is queued to the GUI thread."""
 
-    started = Signal(int)
     progress = Signal(int, int, int, str)  # job id, done, total, stage
     finished = Signal(int, object)  # job id, result
     failed = Signal(int, object)  # job id, UserError
@@ -47,7 +46,6 @@ class CodecWorker(QObject):
         try:
             if self._is_cancelled(job.id):
                 raise Cancelled("cancelled before it started")
-            self.started.emit(job.id)
 
             def progress(done: int, total: int, stage: str) -> None:
                 self.progress.emit(job.id, int(done), int(total), str(stage))

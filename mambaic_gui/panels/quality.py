@@ -98,10 +98,6 @@ class QualityControl(QWidget):
             widget.blockSignals(False)
         self._slider.update()
 
-    @property
-    def marks(self) -> list[float]:
-        return list(self._slider.marks)
-
     def value(self) -> float:
         return round(self._slider.value() / STEPS_PER_UNIT, 2)
 

@@ -97,6 +97,15 @@ def test_quality_change_supersedes_running_encode(window, photo, wait_result, qt
     assert window.cache.get(window.document.token, 1.5) is window.result
 
 
+def test_slider_move_does_not_drop_a_pending_open(window, photo, mic_file, wait_result):
+    window.open_path(photo)
+    wait_result(window)
+    window.open_path(mic_file)
+    window.request_encode(4.0)  # the debounce fires for the previous image meanwhile
+    wait_result(window)
+    assert window.document.path == mic_file
+
+
 def test_cached_setting_is_shown_without_encoding(window, photo, wait_result, qtbot):
     window.quality.set_value(2.0)
     window.open_path(photo)

@@ -54,23 +54,27 @@ def test_runs_on_worker_thread_and_reports_progress(scheduler, qtbot):
 
 def test_newer_foreground_job_supersedes_running_one(scheduler, qtbot):
     outcomes: list = []
+    encode = {"supersedes": ("encode",)}
     scheduler.submit("encode", sliced(50, 0.02, "old"), on_finished=outcomes.append,
-                     on_cancelled=lambda: outcomes.append("old cancelled"))
+                     on_cancelled=lambda: outcomes.append("old cancelled"), **encode)
     qtbot.waitUntil(lambda: scheduler.running is not None)
     time.sleep(0.05)
     scheduler.submit("encode", sliced(2, 0.01, "middle"), on_finished=outcomes.append,
-                     on_cancelled=lambda: outcomes.append("middle cancelled"))
-    scheduler.submit("encode", sliced(2, 0.01, "new"), on_finished=outcomes.append)
+                     on_cancelled=lambda: outcomes.append("middle cancelled"), **encode)
+    scheduler.submit("encode", sliced(2, 0.01, "new"), on_finished=outcomes.append, **encode)
     qtbot.waitUntil(scheduler.is_idle, timeout=3000)
     assert outcomes == ["middle cancelled", "old cancelled", "new"]
 
 
-def test_unsupersedable_job_is_kept(scheduler, qtbot):
+def test_jobs_of_other_kinds_are_kept(scheduler, qtbot):
     log: list = []
-    scheduler.submit("load", sliced(3, 0.02, "model"), supersedable=False, on_finished=log.append)
-    scheduler.submit("encode", sliced(1, 0.0, "image"), on_finished=log.append)
+    scheduler.submit("load", sliced(3, 0.02, "model"), on_finished=log.append)
+    scheduler.submit("open", sliced(3, 0.02, "file"), on_finished=log.append,
+                     supersedes=("open", "encode"))
+    scheduler.submit("encode", sliced(1, 0.0, "image"), on_finished=log.append,
+                     supersedes=("encode",))  # e.g. a slider move while a file opens
     qtbot.waitUntil(scheduler.is_idle, timeout=3000)
-    assert log == ["model", "image"]
+    assert log == ["model", "file", "image"]
 
 
 def test_cancel_stops_between_slices(scheduler, qtbot):
@@ -79,7 +83,7 @@ def test_cancel_stops_between_slices(scheduler, qtbot):
         scheduler.submit("encode", sliced(100, 0.02, "x", ran), on_cancelled=cancelled)
         qtbot.waitUntil(lambda: scheduler.running is not None)
         started = time.monotonic()
-        scheduler.cancel_foreground()
+        scheduler.cancel_foreground(("encode",))
     assert time.monotonic() - started < 0.5
     assert ran == []
 
@@ -120,8 +124,8 @@ def test_cancel_background_drops_work(scheduler, qtbot):
 def test_model_load_keeps_codec_on_worker(scheduler, qtbot):
     codec = object()
     with qtbot.waitCallback() as loaded:
-        scheduler.submit("load", lambda c, p, k: (codec, "summary"), supersedable=False,
-                         replaces_codec=True, on_finished=loaded)
+        scheduler.submit("load", lambda c, p, k: (codec, "summary"), replaces_codec=True,
+                         on_finished=loaded)
     assert loaded.args == ["summary"]
     with qtbot.waitCallback() as used:
         scheduler.submit("encode", lambda c, p, k: c, on_finished=used)
