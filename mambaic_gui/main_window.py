@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
         self.show_error(error)
 
     def _on_opened(self, document: Document, result: CodecResult | None, path: Path | None) -> None:
+        self.scheduler.cancel_foreground(("encode",))  # queued for the previous image
         self.scheduler.cancel_background()
         self.cache.clear()
         self.document, self.result = document, None
