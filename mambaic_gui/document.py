@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from mambaic.codec.info import MicInfo
 
+from mambaic_gui.pixels import ErrorHeatmap, Pyramid
+
 _tokens = itertools.count(1)
 
 
@@ -29,6 +31,7 @@ class Document:
     path: Path | None
     original: np.ndarray | None
     source: Path | bytes | None
+    original_view: Pyramid | None = None
     mic: bytes | None = None
     notes: tuple[str, ...] = ()
     token: int = field(default_factory=lambda: next(_tokens))
@@ -49,25 +52,27 @@ class Document:
 class CodecResult:
     """One `.mic` encoding and its reconstruction, with everything the metrics panel shows.
 
-    `encode_seconds`, `psnr` and `ms_ssim` are None when they cannot be known (a `.mic` opened
-    without its original); `ms_ssim` is NaN for images too small for five scales.
+    `encode_seconds`, `psnr`, `ms_ssim` and `errors` are None when they cannot be known (a `.mic`
+    opened without its original); `ms_ssim` is NaN for images too small for five scales.
     """
 
     quality: float
     mic: bytes
     info: MicInfo
     decoded: np.ndarray
+    decoded_view: Pyramid
     decode_seconds: float
     device: str
     alpha: np.ndarray | None = None
     encode_seconds: float | None = None
     psnr: float | None = None
     ms_ssim: float | None = None
+    errors: ErrorHeatmap | None = None
 
     @property
     def nbytes(self) -> int:
-        alpha = 0 if self.alpha is None else self.alpha.nbytes
-        return self.decoded.nbytes + alpha + len(self.mic)
+        extra = [a.nbytes for a in (self.alpha, self.decoded_view, self.errors) if a is not None]
+        return self.decoded.nbytes + len(self.mic) + sum(extra)
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         self.rate_plot.clear()
         self.rd_plot.clear()
         self.metrics.clear()
-        self.compare.set_original(document.original)
+        self.compare.set_original(document.original_view)
         self.setWindowTitle(f"{document.name} — MambaIC")
         if path is not None:
             self.settings.add_recent(str(path))
@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
 
     def _show(self, result: CodecResult) -> None:
         self.result = result
-        self.compare.set_decoded(result.decoded)
+        self.compare.set_decoded(result.decoded_view, result.errors)
         caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
         if result.psnr is not None:
             caption += f" · {result.psnr:.2f} dB"

@@ -20,6 +20,7 @@ from mambaic.errors import Cancelled, ImageInputError, WeightsError
 
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
+from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
 
 #: The classic codecs of the RD chart: key in `mambaic.eval.classic` → legend label.
 CLASSIC_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF"}
@@ -89,7 +90,7 @@ def _open(name: str, path: Path | None, data: bytes, codec: Any, progress: Progr
         return document, _decode(_require(codec), data, progress, cancel)
     loaded = load_image(data)
     document = Document(name=name, path=path, original=loaded.rgb, source=path or data,
-                        notes=loaded.info.notes)
+                        original_view=build_pyramid(loaded.rgb), notes=loaded.info.notes)
     return document, None
 
 
@@ -103,10 +104,9 @@ def attach_original(path: Path, result: CodecResult) -> JobBody:
             height, width = result.decoded.shape[:2]
             raise ImageInputError(f"{path.name} is {loaded.info.width} × {loaded.info.height} "
                                   f"pixels; the .mic file holds {width} × {height}")
-        psnr, ms_ssim = _scores(loaded.rgb, result.decoded)
         document = Document(name=path.name, path=path, original=loaded.rgb, source=path,
-                            notes=loaded.info.notes)
-        return document, dataclasses.replace(result, psnr=psnr, ms_ssim=ms_ssim)
+                            original_view=build_pyramid(loaded.rgb), notes=loaded.info.notes)
+        return document, _compared(loaded.rgb, result)
 
     return run
 
@@ -120,9 +120,8 @@ def encode(document: Document, quality: float) -> JobBody:
                                         progress=_phase(progress, 0, 2, f"encoding q {quality:.2f}"))
         result = _decode(codec, encoded.data, _phase(progress, 1, 2, f"decoding q {quality:.2f}"),
                          cancel)
-        psnr, ms_ssim = _scores(document.original, result.decoded)
-        return dataclasses.replace(result, encode_seconds=encoded.seconds, psnr=psnr,
-                                   ms_ssim=ms_ssim)
+        result = dataclasses.replace(result, encode_seconds=encoded.seconds)
+        return result if document.original is None else _compared(document.original, result)
 
     return run
 
@@ -131,17 +130,20 @@ def _decode(codec: Any, mic: bytes, progress: Progress, cancel: CancelCheck) -> 
     decoded = codec.decompress_report(mic, progress=progress, cancel=cancel)
     image = decoded.image
     alpha = np.asarray(image.getchannel("A")) if "A" in image.getbands() else None
-    return CodecResult(quality=decoded.info.quality, mic=mic, info=decoded.info,
-                       decoded=np.asarray(image.convert("RGB")), alpha=alpha,
+    rgb = np.asarray(image.convert("RGB"))
+    return CodecResult(quality=decoded.info.quality, mic=mic, info=decoded.info, decoded=rgb,
+                       decoded_view=build_pyramid(rgb), alpha=alpha,
                        decode_seconds=decoded.seconds, device=str(codec.device))
 
 
-def _scores(original: np.ndarray | None, decoded: np.ndarray) -> tuple[float | None, float | None]:
-    if original is None or original.shape != decoded.shape:
-        return None, None
+def _compared(original: np.ndarray, result: CodecResult) -> CodecResult:
+    """`result` with the scores and the error heatmap that need the original."""
     from mambaic.eval import metrics
 
-    return metrics.psnr(original, decoded), metrics.ms_ssim(original, decoded)
+    decoded = result.decoded
+    return dataclasses.replace(result, psnr=metrics.psnr(original, decoded),
+                               ms_ssim=metrics.ms_ssim(original, decoded),
+                               errors=ErrorHeatmap.of(original, decoded))
 
 
 def classic_points(key: str, original: np.ndarray) -> JobBody:

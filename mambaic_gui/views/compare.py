@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
@@ -26,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mambaic_gui.views.heatmap import colormap, error_levels, error_map
-from mambaic_gui.views.image_pane import BACKGROUND, ImagePane
+from mambaic_gui.pixels import ErrorHeatmap, Pyramid
+from mambaic_gui.views.heatmap import colormap
+from mambaic_gui.views.image_pane import BACKGROUND, ImagePane, PyramidItem
 
 
 class ViewMode(str, Enum):
@@ -63,6 +63,7 @@ class CompareView(QWidget):
         self.colorbar = pg.ColorBarItem(colorMap=colormap(), interactive=False, colorMapMenu=False,
                                         width=18, label="mean |original − decoded|, 0–255")
         self.colorbar.setImageItem(self.heatmap.image)
+        self.heatmap.image.setColorMap(colormap())
         self._colorbar_canvas = pg.GraphicsLayoutWidget()
         self._colorbar_canvas.setBackground(BACKGROUND)
         self._colorbar_canvas.addItem(self.colorbar)
@@ -93,9 +94,9 @@ class CompareView(QWidget):
         self._stack.addWidget(panes)
 
         self._mode = ViewMode.SIDE_BY_SIDE
-        self._original_rgb: np.ndarray | None = None
-        self._decoded_rgb: np.ndarray | None = None
-        self._heatmap_stale = False
+        self._original: Pyramid | None = None
+        self._decoded: Pyramid | None = None
+        self._errors: ErrorHeatmap | None = None
         self._apply_mode()
 
     def _build_split_overlay(self) -> None:
@@ -103,8 +104,9 @@ class CompareView(QWidget):
         self._clip = QGraphicsRectItem()
         self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         self._clip.setPen(QPen(Qt.PenStyle.NoPen))
-        self.split_image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.split_image = PyramidItem()
         self.split_image.setParentItem(self._clip)
+        self.original.track(self.split_image)
         self.original.view.addItem(self._clip, ignoreBounds=True)
         self.split_line = pg.InfiniteLine(
             angle=90, movable=True, pen=pg.mkPen("#f0f0f0", width=2),
@@ -115,45 +117,36 @@ class CompareView(QWidget):
         self.split_line.sigPositionChanged.connect(self._update_clip)
 
     # ---- content ----------------------------------------------------------------------------
-    def set_original(self, rgb: np.ndarray | None) -> None:
+    def set_original(self, image: Pyramid | None) -> None:
         """Show a newly opened image (or none, for a .mic opened alone) and fit it to the window."""
-        self._original_rgb = rgb
-        self._decoded_rgb = None
-        self.original.set_rgb(rgb)
-        self.decoded.set_rgb(None)
-        self.heatmap.image.clear()
-        self.split_image.clear()
-        if rgb is not None:
-            width = rgb.shape[1]
-            self.split_line.setBounds((0, width))
-            self.split_line.setValue(width / 2)
+        self._original, self._decoded, self._errors = image, None, None
+        self.original.set_pyramid(image)
+        self.decoded.set_pyramid(None)
+        self.heatmap.set_pyramid(None)
+        self.split_image.set_pyramid(None, 1.0)
+        if image is not None:
+            self.split_line.setBounds((0, image.width))
+            self.split_line.setValue(image.width / 2)
         self._fitted = True
         self._apply_mode()
 
-    def set_decoded(self, rgb: np.ndarray | None) -> None:
+    def set_decoded(self, image: Pyramid | None, errors: ErrorHeatmap | None = None) -> None:
         """Show a reconstruction of the current original (keeps the current zoom and pan)."""
-        first = self._decoded_rgb is None
-        self._decoded_rgb = rgb
-        self.decoded.set_rgb(rgb)
-        if rgb is None:
-            self.split_image.clear()
+        if self._decoded is None and self._original is None:
+            self._fitted = True  # a .mic opened alone: its first picture is fitted
+        self._decoded, self._errors = image, errors
+        self.decoded.set_pyramid(image)
+        self.split_image.set_pyramid(image, self.original.zoom_factor())
+        if errors is None:
+            self.heatmap.set_pyramid(None)
         else:
-            self.split_image.setImage(rgb, levels=(0, 255), autoLevels=False)
-        self._heatmap_stale = True
+            self.heatmap.set_pyramid(errors.pyramid, errors.levels)
+            self.colorbar.setLevels(errors.levels)
         self._update_clip()
-        if first and self._original_rgb is None:
-            self._fitted = True
         self._apply_mode()
 
     def set_decoded_caption(self, text: str) -> None:
         self.decoded.title.setText(text)
-
-    def clear(self) -> None:
-        self._original_rgb = self._decoded_rgb = None
-        for pane in (self.original, self.decoded, self.heatmap):
-            pane.image.clear()
-        self.split_image.clear()
-        self._apply_mode()
 
     # ---- modes ------------------------------------------------------------------------------
     @property
@@ -162,7 +155,7 @@ class CompareView(QWidget):
 
     def comparison_available(self) -> bool:
         """Split and heatmap need both images."""
-        return self._original_rgb is not None and self._decoded_rgb is not None
+        return self._original is not None and self._decoded is not None and self._errors is not None
 
     def set_mode(self, mode: ViewMode | str) -> None:
         mode = ViewMode(mode)
@@ -176,16 +169,14 @@ class CompareView(QWidget):
         self.set_mode(modes[(modes.index(self._mode) + 1) % len(modes)])
 
     def _apply_mode(self) -> None:
-        has_original = self._original_rgb is not None
-        has_decoded = self._decoded_rgb is not None
+        has_original = self._original is not None
+        has_decoded = self._decoded is not None
         self._stack.setCurrentIndex(1 if (has_original or has_decoded) else 0)
         mode = self._mode if self.comparison_available() else ViewMode.SIDE_BY_SIDE
         self.original.setVisible(has_original)
         self.decoded.setVisible(mode == ViewMode.SIDE_BY_SIDE and (has_decoded or has_original))
         self.heatmap.setVisible(mode == ViewMode.HEATMAP)
         self._colorbar_canvas.setVisible(mode == ViewMode.HEATMAP)
-        if mode == ViewMode.HEATMAP:
-            self._update_heatmap()
         split = mode == ViewMode.SPLIT
         self._clip.setVisible(split)
         self.split_line.setVisible(split)
@@ -194,29 +185,19 @@ class CompareView(QWidget):
         self._arrange()
         self._refit.start()
 
-    def _update_heatmap(self) -> None:
-        """Computed only when shown: most results are never looked at as a heatmap."""
-        if not self._heatmap_stale or not self.comparison_available():
-            return
-        errors = error_map(self._original_rgb, self._decoded_rgb)
-        low, high = error_levels(errors)
-        self.heatmap.set_scalar(errors, (low, high), colormap())
-        self.colorbar.setLevels((low, high))
-        self._heatmap_stale = False
-
     def _update_clip(self) -> None:
-        if self._decoded_rgb is None:
+        if self._decoded is None:
             return
-        height, width = self._decoded_rgb.shape[:2]
+        width, height = self._decoded.width, self._decoded.height
         x = min(max(self.split_line.value(), 0.0), float(width))
         self._clip.setRect(QRectF(x, 0, width - x, height))
 
     def _arrange(self) -> None:
         """Stack the two panes vertically when that shows the image at a larger scale."""
-        rgb = self._original_rgb if self._original_rgb is not None else self._decoded_rgb
-        if rgb is None:
+        image = self._original or self._decoded
+        if image is None:
             return
-        height, width = rgb.shape[:2]
+        width, height = image.width, image.height
         area_w = max(1, self.width() - (self._colorbar_canvas.width()
                                         if self._mode == ViewMode.HEATMAP else 0))
         area_h = max(1, self.height() - 2 * self.original.title.sizeHint().height())
@@ -248,7 +229,7 @@ class CompareView(QWidget):
     # ---- zoom -------------------------------------------------------------------------------
     def primary(self) -> ImagePane:
         """The pane that drives the others: the original when there is one."""
-        return self.original if self._original_rgb is not None else self.decoded
+        return self.original if self._original is not None else self.decoded
 
     def fit(self) -> None:
         self._fitted = True

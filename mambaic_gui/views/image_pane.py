@@ -2,22 +2,52 @@
 
 y points down, the aspect ratio is locked, levels are fixed to 0…255 (pyqtgraph would otherwise
 stretch each image's contrast), zoomed-in pixels are drawn as hard-edged squares (no smoothing),
-and zoomed-out images are box-averaged instead of skipping pixels, so fine texture does not alias.
+and zoomed-out images come from a box-filtered pyramid level (built off the GUI thread, see
+`mambaic_gui.pixels`), so fine texture does not alias and large photos do not stall the GUI.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from mambaic_gui.pixels import Pyramid
+
 #: Neutral grey around the image: it does not bias how colours and contrast are judged.
 BACKGROUND = "#3a3a3a"
+RGB_LEVELS = (0.0, 255.0)
+
+
+class PyramidItem(pg.ImageItem):
+    """An ImageItem drawing the pyramid level that suits the zoom, placed in full-size pixels."""
+
+    def __init__(self) -> None:
+        super().__init__(axisOrder="row-major")
+        self.pyramid: Pyramid | None = None
+        self._value_levels = RGB_LEVELS
+        self._shown = -1
+
+    def set_pyramid(self, pyramid: Pyramid | None, zoom: float,
+                    value_levels: tuple[float, float] = RGB_LEVELS) -> None:
+        self.pyramid, self._value_levels, self._shown = pyramid, value_levels, -1
+        if pyramid is None:
+            self.clear()
+        else:
+            self.show_level_for(zoom)
+
+    def show_level_for(self, zoom: float) -> None:
+        if self.pyramid is None:
+            return
+        level = self.pyramid.level_for(zoom)
+        if level != self._shown:
+            self._shown = level
+            self.setImage(self.pyramid.levels[level], levels=self._value_levels, autoLevels=False)
+            self.setRect(QRectF(0, 0, self.pyramid.width, self.pyramid.height))
 
 
 class ImagePane(QWidget):
-    """A titled pyqtgraph view holding one `ImageItem`; its `view` can be linked to others."""
+    """A titled pyqtgraph view holding one `PyramidItem`; its `view` can be linked to others."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,33 +61,37 @@ class ImagePane(QWidget):
         self.canvas.ci.setContentsMargins(0, 0, 0, 0)
         self.view: pg.ViewBox = self.canvas.addViewBox(lockAspect=True, invertY=True,
                                                        enableMenu=False, defaultPadding=0.0)
-        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.image = PyramidItem()
         self.view.addItem(self.image)
+        self._items = [self.image]
+        self.view.sigRangeChanged.connect(self._pick_levels)
+        self.view.sigResized.connect(self._pick_levels)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.canvas, 1)
 
-    def set_rgb(self, rgb: np.ndarray | None) -> None:
-        """Show an (H, W, 3) uint8 image exactly (no level stretching), or nothing."""
-        if rgb is None:
-            self.image.clear()
-            return
-        self.image.setLookupTable(None)
-        self.image.setImage(rgb, levels=(0, 255), autoLevels=False)
+    def track(self, item: PyramidItem) -> None:
+        """Let another item in this view (the split overlay) follow the zoom too."""
+        self._items.append(item)
 
-    def set_scalar(self, values: np.ndarray, levels: tuple[float, float],
-                   colormap: pg.ColorMap) -> None:
-        """Show a 2-D float map through `colormap` over `levels` (used by the error heatmap)."""
-        self.image.setImage(values, levels=levels, autoLevels=False)
-        self.image.setColorMap(colormap)
+    def _pick_levels(self, *_args) -> None:
+        zoom = self.zoom_factor()
+        for item in self._items:
+            item.show_level_for(zoom)
+
+    def set_pyramid(self, pyramid: Pyramid | None,
+                    value_levels: tuple[float, float] = RGB_LEVELS) -> None:
+        """Show an image (RGB uint8, or a 2-D map drawn through the item's colour map)."""
+        self.image.set_pyramid(pyramid, self.zoom_factor(), value_levels)
 
     def has_image(self) -> bool:
-        return self.image.image is not None
+        return self.image.pyramid is not None
 
     def image_rect(self) -> QRectF:
-        return self.image.boundingRect()
+        pyramid = self.image.pyramid
+        return QRectF(0, 0, pyramid.width, pyramid.height) if pyramid else QRectF()
 
     def fit(self) -> None:
         """Show the whole image as large as the pane allows."""

@@ -6,11 +6,13 @@ import numpy as np
 
 from mambaic_gui.cache import ResultCache
 from mambaic_gui.document import CodecResult
+from mambaic_gui.pixels import build_pyramid
 
 
 def _result(quality: float, side: int = 10) -> CodecResult:
+    decoded = np.zeros((side, side, 3), np.uint8)
     return CodecResult(quality=quality, mic=b"x" * 100, info=None,  # type: ignore[arg-type]
-                       decoded=np.zeros((side, side, 3), np.uint8), decode_seconds=0.0,
+                       decoded=decoded, decoded_view=build_pyramid(decoded), decode_seconds=0.0,
                        device="cpu")
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
 
 from mambaic_gui.panels.quality import DEBOUNCE_MS, QualityControl
+from mambaic_gui.pixels import ErrorHeatmap, build_pyramid, error_levels, error_map
 from mambaic_gui.views.compare import CompareView, ViewMode
-from mambaic_gui.views.heatmap import error_levels, error_map
 
 
 @pytest.fixture
@@ -20,8 +22,9 @@ def view(qtbot):
     rng = np.random.default_rng(0)
     original = rng.integers(0, 256, (120, 200, 3), dtype=np.uint8)
     decoded = np.clip(original.astype(int) + rng.integers(-6, 7, original.shape), 0, 255)
-    widget.set_original(original)
-    widget.set_decoded(decoded.astype(np.uint8))
+    decoded = decoded.astype(np.uint8)
+    widget.set_original(build_pyramid(original))
+    widget.set_decoded(build_pyramid(decoded), ErrorHeatmap.of(original, decoded))
     qtbot.wait(50)
     return widget
 
@@ -79,7 +82,7 @@ def test_modes_need_both_images(qtbot):
     qtbot.addWidget(widget)
     widget.show()
     widget.set_original(None)
-    widget.set_decoded(np.zeros((64, 64, 3), np.uint8))
+    widget.set_decoded(build_pyramid(np.zeros((64, 64, 3), np.uint8)))
     widget.set_mode(ViewMode.HEATMAP)
     assert not widget.comparison_available()
     assert widget.decoded.isVisible() and not widget.heatmap.isVisible()
@@ -99,7 +102,39 @@ def test_error_map_and_levels():
     b[0, 0] = (3, 6, 9)
     errors = error_map(a, b)
     assert errors[0, 0] == 6 and errors.sum() == 6
-    assert error_levels(np.zeros((4, 4))) == (0.0, 1.0)
+    assert error_levels(np.zeros((4, 4), np.uint8)) == (0.0, 1.0)
+    spread = np.arange(1000, dtype=np.int64) % 200
+    assert error_levels(spread.astype(np.uint8)) == (0.0, 198.0)  # 995 of 1000 are ≤ 198
+
+
+def test_pyramid_levels_follow_the_zoom():
+    image = np.random.default_rng(1).integers(0, 256, (4096, 2400, 3), dtype=np.uint8)
+    pyramid = build_pyramid(image)
+    assert [level.shape[:2] for level in pyramid.levels] == [(4096, 2400), (2048, 1200)]
+    assert pyramid.levels[0] is image
+    block = image[:2, :2].reshape(-1, 3).astype(float).mean(axis=0)
+    assert np.allclose(pyramid.levels[1][0, 0], block, atol=0.5)
+    assert [pyramid.level_for(z) for z in (4.0, 1.0, 0.6, 0.5, 0.2)] == [0, 0, 0, 1, 1]
+
+
+def test_a_large_photo_does_not_stall_the_gui(qtbot):
+    """12 megapixels: what the GUI thread does on open and on a new result stays well under 1 s."""
+    widget = CompareView()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    rng = np.random.default_rng(2)
+    original = rng.integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    decoded = original.copy()
+    views = build_pyramid(original), build_pyramid(decoded), ErrorHeatmap.of(original, decoded)
+    started = time.perf_counter()
+    widget.set_original(views[0])
+    widget.set_decoded(views[1], views[2])
+    for mode in ViewMode:
+        widget.set_mode(mode)
+        widget.repaint()
+        qtbot.wait(1)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_quality_is_debounced(qtbot):
