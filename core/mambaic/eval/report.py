@@ -168,12 +168,8 @@ def _losses(run: EvalRun) -> list[str]:
     for row in run.bd_rows:
         anchor = _label(run, row.anchor)
         if row.psnr_range is None:
-            ours = f"{min(test.psnr):.1f}-{max(test.psnr):.1f} dB"
-            theirs = next(c for c in run.curves if c.codec == row.anchor).psnr
-            lines.append(
-                f"- Not comparable with {anchor}: no common PSNR range (ours {ours}, theirs "
-                f"{min(theirs):.1f}-{max(theirs):.1f} dB)."
-            )
+            other = next(c for c in run.curves if c.codec == row.anchor)
+            lines.append(f"- {_no_overlap(test, other, anchor)}")
             continue
         for metric, rate in (("PSNR", row.psnr_rate), ("MS-SSIM", row.ms_ssim_rate)):
             if rate is not None and rate > 0:
@@ -181,6 +177,23 @@ def _losses(run: EvalRun) -> list[str]:
                     f"- It needs {rate:.1f} % more bits than {anchor} for the same {metric}."
                 )
     return lines
+
+
+def _no_overlap(test: Curve, anchor: Curve, anchor_label: str) -> str:
+    """Say plainly when one curve is worse everywhere; no BD-rate exists without an overlap."""
+    best = max(range(len(test.psnr)), key=lambda i: test.psnr[i])
+    worst = min(range(len(anchor.psnr)), key=lambda i: anchor.psnr[i])
+    ours = f"{test.psnr[best]:.1f} dB at {test.bpp[best]:.3f} bpp"
+    theirs = f"{anchor.psnr[worst]:.1f} dB at {anchor.bpp[worst]:.3f} bpp"
+    if test.psnr[best] < anchor.psnr[worst] and test.bpp[best] >= anchor.bpp[worst]:
+        return (
+            f"Worse than {anchor_label} everywhere: our best point ({ours}) has lower PSNR than "
+            f"its lowest ({theirs}) at a higher rate. No BD-rate exists without a common range."
+        )
+    return (
+        f"No common PSNR range with {anchor_label} (our best {ours}, its lowest {theirs}), "
+        "so no BD-rate."
+    )
 
 
 def _curve_section(curve: Curve) -> list[str]:
