@@ -309,7 +309,7 @@ def test_numba_random_shapes(batch, groups, per_group, N, L, softplus, seed):
 def test_available_backends_and_auto():
     names = available_backends()
     assert names[-1] == "reference"
-    assert set(names) <= {"cuda", "numba", "reference"}
+    assert set(names) <= {"cuda", "numba", "chunked", "reference"}
     args = make_inputs(batch=1, dim=4, N=3, L=9, groups=2)
     y_auto = selective_scan(**args, delta_softplus=True)
     y_best = selective_scan(**args, delta_softplus=True, backend=CPU_BACKENDS[0])

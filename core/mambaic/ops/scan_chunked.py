@@ -34,7 +34,7 @@ def _inclusive_scan(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, tor
 
 
 def selective_scan_chunked(u, delta, A, B, C, D=None, z=None, delta_bias=None,
-                           delta_softplus=False, chunk: int = 64) -> torch.Tensor:
+                           delta_softplus=False, return_last_state=False, chunk: int = 64):
     """Same contract as `mambaic.ops.selective_scan` (inputs already validated)."""
     dtype = u.dtype
     batch, dim, L = u.shape
@@ -61,8 +61,9 @@ def selective_scan_chunked(u, delta, A, B, C, D=None, z=None, delta_bias=None,
     h = h + a_cum * entering[..., None, :]
     h = h.view(batch, dim, n_chunks * chunk, N)[:, :, :L]
     y = (h * Cx).sum(-1)
+    last = h[:, :, -1]
     if D is not None:
         y = y + D.float()[None, :, None] * u32
     if z is not None:
         y = y * F.silu(z.float())
-    return y.to(dtype)
+    return (y.to(dtype), last) if return_last_state else y.to(dtype)

@@ -4,8 +4,10 @@ Backends
 --------
 ``"cuda"``       mamba-ssm's fused CUDA kernel (CUDA tensors, when mamba-ssm imports)
 ``"numba"``      the fused, multi-threaded numba kernel of `mambaic.ops.scan_cpu` (CPU tensors)
+``"chunked"``    the chunked parallel prefix scan of `mambaic.ops.scan_chunked` (any device;
+                 materialises (batch, dim, L, N), so meant for GPUs without mamba-ssm)
 ``"reference"``  the sequential torch loop of `mambaic.ops.scan_reference` (any device, slow)
-``"auto"``       cuda for CUDA tensors when available, else reference there; numba on CPU
+``"auto"``       cuda for CUDA tensors when available, else chunked there; numba on CPU
 
 The numba module (and numba itself) is imported on the first CPU call, not at import time.
 """
@@ -13,16 +15,16 @@ The numba module (and numba itself) is imported on the first CPU call, not at im
 from __future__ import annotations
 
 import functools
-import warnings
 
 import torch
 
+from mambaic.ops.scan_chunked import selective_scan_chunked
 from mambaic.ops.scan_cuda import cuda_available, selective_scan_cuda
 from mambaic.ops.scan_reference import selective_scan_reference
 
 __all__ = ["selective_scan", "available_backends", "BACKENDS"]
 
-BACKENDS = ("cuda", "numba", "reference")
+BACKENDS = ("cuda", "numba", "chunked", "reference")
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,7 +44,7 @@ def available_backends() -> list[str]:
         names.append("cuda")
     if _numba_impl() is not None:
         names.append("numba")
-    names.append("reference")
+    names += ["chunked", "reference"]
     return names
 
 
@@ -85,24 +87,13 @@ def _check(u, delta, A, B, C, D, z, delta_bias) -> None:
         raise ValueError(f"all tensors must be on one device, got {sorted(map(str, devices))}")
 
 
-_warned_cuda_fallback = False
-
-
 def _resolve(backend: str, device: torch.device) -> str:
-    global _warned_cuda_fallback
     if backend not in BACKENDS + ("auto",):
         raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
     on_cuda = device.type == "cuda"
     if backend == "auto":
         if on_cuda:
-            if cuda_available():
-                return "cuda"
-            if not _warned_cuda_fallback:
-                _warned_cuda_fallback = True
-                warnings.warn("mamba-ssm is not available: the selective scan on CUDA tensors "
-                              "falls back to the slow reference loop", RuntimeWarning,
-                              stacklevel=3)
-            return "reference"
+            return "cuda" if cuda_available() else "chunked"
         if device.type == "cpu" and _numba_impl() is not None:
             return "numba"
         return "reference"
@@ -136,6 +127,8 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
         fn = selective_scan_cuda
     elif name == "numba":
         fn = _numba_impl()
+    elif name == "chunked":
+        fn = selective_scan_chunked
     else:
         fn = selective_scan_reference
     return fn(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias,
