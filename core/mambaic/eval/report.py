@@ -279,7 +279,7 @@ def plot_rd(run: EvalRun, path: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    fig, (ax_psnr, ax_ssim) = plt.subplots(1, 2, figsize=(14, 6))
+    fig, (ax_psnr, ax_ssim) = plt.subplots(1, 2, figsize=(14, 7.5))
     visible_psnr: list[float] = []
     visible_ssim: list[float] = []
     for curve in run.curves:
@@ -319,14 +319,15 @@ def plot_rd(run: EvalRun, path: Path) -> Path | None:
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.set_title(title)
-    ax_psnr.legend(fontsize=8, loc="lower right")
-    ax_ssim.legend(fontsize=8, loc="lower right")
+    # One legend below both panels (the PSNR panel has every curve), so no curve is hidden.
+    handles, labels = ax_psnr.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(
         f"Solid: measured on {machine.one_line(run.machine)}. "
         "Dashed: published on Kodak, not measured here.",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
