@@ -13,6 +13,7 @@ import argparse
 import statistics
 import time
 
+import mambaic  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads)
 import torch
 
 import mambaic._compressai  # noqa: F401  (torchvision shim)
