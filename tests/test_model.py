@@ -41,7 +41,7 @@ def test_loss_backward_reaches_every_trained_parameter(tiny):
     x = torch.rand(2, 3, 64, 64)
     losses = rate_distortion_loss(tiny(x, 2.5), x, lambda_for_quality(2.5, tiny.cfg.lambdas))
     losses["loss"].backward()
-    assert math.isfinite(float(losses["loss"])) and float(losses["bpp"]) > 0
+    assert math.isfinite(losses["loss"].item()) and losses["bpp"].item() > 0
     missing = [n for n, p in tiny.named_parameters() if p.grad is None and not n.endswith("quantiles")]
     assert not missing, missing
     tiny.aux_loss().backward()

@@ -194,3 +194,33 @@ class Progress:
 
     def close(self) -> None:
         self._files.close()
+
+
+def run_batch(files: list[Path], args: argparse.Namespace, suffix: str, failed: bool,
+              code_one: Callable[[Path, Path, Callable], tuple[bytes, str]]) -> int:
+    """Code every file to its output, one error line per failure, the batch carrying on.
+
+    ``code_one(source, target, update)`` returns the output bytes and the summary line; writing
+    is atomic, never replaces an input, and replaces an existing output only with --force.
+    """
+    from mambaic.codec.atomic import atomic_write
+
+    batch = len(files) > 1
+    planned: dict[Path, Path] = {}
+    progress = Progress(len(files), not args.quiet)
+    try:
+        for source in files:
+            target = output_path(source, args.output, suffix, batch)
+            try:
+                claim_output(planned, source, target, args.force)
+                with progress.file(source.name) as update:
+                    data, summary = code_one(source, target, update)
+                atomic_write(target, data, overwrite=args.force, protect=[source])
+            except Exception as exc:  # one bad input must not stop the batch
+                report_error(source, exc, args.debug)
+                failed = True
+                continue
+            progress.write(f"{source} → {target}  {summary}")
+    finally:
+        progress.close()
+    return EXIT_FAILURE if failed else EXIT_OK

@@ -15,18 +15,14 @@ from pathlib import Path
 
 from mambaic.cli.common import (
     EXIT_FAILURE,
-    EXIT_OK,
-    Progress,
     add_batch_options,
     add_model_options,
-    claim_output,
     expand_inputs,
-    output_path,
     prepare_output_dir,
     read_mic,
     report_error,
+    run_batch,
 )
-from mambaic.codec.atomic import atomic_write
 from mambaic.errors import ImageInputError
 
 HELP = "decompress .mic files to images"
@@ -53,29 +49,15 @@ def run(args: argparse.Namespace) -> int:
     from mambaic.codec.codec import load_codec
 
     codec = load_codec(args.weights, args.device)
-    failed = bool(problems)
-    planned: dict[Path, Path] = {}
-    progress = Progress(len(files), not args.quiet)
-    try:
-        for source in files:
-            target = output_path(source, args.output, ".png", batch)
-            try:
-                claim_output(planned, source, target, args.force)
-                image_format = _format_for(target)
-                with progress.file(source.name) as update:
-                    result = codec.decompress_report(read_mic(source), progress=update)
-                atomic_write(target, _encode(result.image, image_format), overwrite=args.force,
-                             protect=[source])
-            except Exception as exc:  # one bad input must not stop the batch
-                report_error(source, exc, args.debug)
-                failed = True
-                continue
-            image = result.image
-            progress.write(f"{source} → {target}  {image.width}x{image.height} {image.mode}  "
-                           f"{result.info.bpp:.4f} bpp  {result.seconds:.2f} s")
-    finally:
-        progress.close()
-    return EXIT_FAILURE if failed else EXIT_OK
+
+    def code_one(source: Path, target: Path, update) -> tuple[bytes, str]:
+        image_format = _format_for(target)
+        result = codec.decompress_report(read_mic(source), progress=update)
+        image = result.image
+        return (_encode(image, image_format), f"{image.width}x{image.height} {image.mode}  "
+                f"{result.info.bpp:.4f} bpp  {result.seconds:.2f} s")
+
+    return run_batch(files, args, ".png", bool(problems), code_one)
 
 
 def _format_for(target: Path) -> str:

@@ -14,18 +14,14 @@ from pathlib import Path
 
 from mambaic.cli.common import (
     EXIT_FAILURE,
-    EXIT_OK,
-    Progress,
     add_batch_options,
     add_model_options,
-    claim_output,
     expand_inputs,
     image_suffixes,
-    output_path,
     prepare_output_dir,
     report_error,
+    run_batch,
 )
-from mambaic.codec.atomic import atomic_write
 
 HELP = "compress images to .mic files"
 
@@ -88,27 +84,13 @@ def run(args: argparse.Namespace) -> int:
 
     config = CodecConfig(tile_size=args.tile) if args.tile else None
     codec = load_codec(args.weights, args.device, config)
-    failed = bool(problems)
-    planned: dict[Path, Path] = {}
-    progress = Progress(len(files), not args.quiet)
-    try:
-        for source in files:
-            target = output_path(source, args.output, ".mic", batch)
-            try:
-                claim_output(planned, source, target, args.force)
-                with progress.file(source.name) as update:
-                    result = codec.compress_report(source, args.quality, progress=update,
-                                                   metadata=dict(args.meta))
-                atomic_write(target, result.data, overwrite=args.force, protect=[source])
-            except Exception as exc:  # one bad input must not stop the batch
-                report_error(source, exc, args.debug)
-                failed = True
-                continue
-            info = result.info
-            notes = f"  [{'; '.join(result.image.notes)}]" if result.image.notes else ""
-            progress.write(f"{source} → {target}  {info.total_bytes:,} bytes  "
-                           f"{info.bpp:.4f} bpp  {result.seconds:.2f} s{notes}")
-    finally:
-        progress.close()
-    return EXIT_FAILURE if failed else EXIT_OK
+
+    def code_one(source: Path, _target: Path, update) -> tuple[bytes, str]:
+        result = codec.compress_report(source, args.quality, progress=update, metadata=dict(args.meta))
+        info = result.info
+        notes = f"  [{'; '.join(result.image.notes)}]" if result.image.notes else ""
+        return result.data, (f"{info.total_bytes:,} bytes  {info.bpp:.4f} bpp  "
+                             f"{result.seconds:.2f} s{notes}")
+
+    return run_batch(files, args, ".mic", bool(problems), code_one)
 
