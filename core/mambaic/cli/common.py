@@ -196,6 +196,20 @@ class Progress:
         self._files.close()
 
 
+def gather_batch(args: argparse.Namespace, suffixes: frozenset[str]) -> tuple[list[Path], bool]:
+    """Expand the inputs and prepare the output folder before any model is loaded.
+
+    Returns the files and whether some pattern failed (each already reported on stderr), so a
+    batch with nothing to do fails fast without paying for the weights.
+    """
+    files, problems = expand_inputs(args.inputs, suffixes, args.recursive)
+    for pattern, problem in problems:
+        report_error(pattern, FileNotFoundError(problem), args.debug)
+    if files:
+        prepare_output_dir(args.output, len(files) > 1)
+    return files, bool(problems)
+
+
 def run_batch(files: list[Path], args: argparse.Namespace, suffix: str, failed: bool,
               code_one: Callable[[Path, Path, Callable], tuple[bytes, str]]) -> int:
     """Code every file to its output, one error line per failure, the batch carrying on.

@@ -17,10 +17,8 @@ from mambaic.cli.common import (
     EXIT_FAILURE,
     add_batch_options,
     add_model_options,
-    expand_inputs,
-    prepare_output_dir,
+    gather_batch,
     read_mic,
-    report_error,
     run_batch,
 )
 from mambaic.errors import ImageInputError
@@ -38,13 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files, problems = expand_inputs(args.inputs, frozenset({".mic"}), args.recursive)
-    for pattern, problem in problems:
-        report_error(pattern, FileNotFoundError(problem), args.debug)
+    files, had_problems = gather_batch(args, frozenset({".mic"}))
     if not files:
         return EXIT_FAILURE
-    batch = len(files) > 1
-    prepare_output_dir(args.output, batch)
 
     from mambaic.codec.codec import load_codec
 
@@ -57,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return (_encode(image, image_format), f"{image.width}x{image.height} {image.mode}  "
                 f"{result.info.bpp:.4f} bpp  {result.seconds:.2f} s")
 
-    return run_batch(files, args, ".png", bool(problems), code_one)
+    return run_batch(files, args, ".png", had_problems, code_one)
 
 
 def _format_for(target: Path) -> str:

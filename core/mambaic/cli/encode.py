@@ -16,10 +16,8 @@ from mambaic.cli.common import (
     EXIT_FAILURE,
     add_batch_options,
     add_model_options,
-    expand_inputs,
+    gather_batch,
     image_suffixes,
-    prepare_output_dir,
-    report_error,
     run_batch,
 )
 
@@ -72,13 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files, problems = expand_inputs(args.inputs, image_suffixes(), args.recursive)
-    for pattern, problem in problems:
-        report_error(pattern, FileNotFoundError(problem), args.debug)
+    files, had_problems = gather_batch(args, image_suffixes())
     if not files:
         return EXIT_FAILURE
-    batch = len(files) > 1
-    prepare_output_dir(args.output, batch)
 
     from mambaic.codec.codec import CodecConfig, load_codec
 
@@ -92,5 +86,5 @@ def run(args: argparse.Namespace) -> int:
         return result.data, (f"{info.total_bytes:,} bytes  {info.bpp:.4f} bpp  "
                              f"{result.seconds:.2f} s{notes}")
 
-    return run_batch(files, args, ".mic", bool(problems), code_one)
+    return run_batch(files, args, ".mic", had_problems, code_one)
 
