@@ -106,3 +106,23 @@ def test_ablation_switches_build_and_run(switch):
 def test_parameter_counts_of_named_configs():
     counts = {n: sum(p.numel() for p in build_model(n).parameters()) for n in ("tiny", "lite", "paper")}
     assert counts["tiny"] < counts["lite"] < counts["paper"]
+
+
+def test_channels_last_input_trains_without_heap_corruption():
+    """torch 2.13 CPU corrupts the heap in the backward pass of a strided 1x1 conv (the skip of
+    ResidualBlockWithStride) fed channels-last input; the model must normalise the layout at the
+    door. Run in a child process: a corrupted heap aborts the interpreter, not just the test."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch\n"
+        "from mambaic.models import build_model\n"
+        "torch.manual_seed(0); m = build_model('tiny')\n"
+        "for _ in range(25):\n"
+        "    x = torch.rand(2, 3, 128, 128).contiguous(memory_format=torch.channels_last)\n"
+        "    m(x, 3.0)['x_hat'].sum().backward()\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

@@ -42,8 +42,9 @@ class MambaIC(nn.Module):
     # ---- training -------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, quality: float) -> dict:
         """x (B,3,H,W) in [0,1] → {"x_hat", "likelihoods": {"y", "z"}} for the RD loss."""
-        # Inputs built from HWC arrays arrive channels-last strided; on torch 2.13 CPU such inputs
-        # corrupted the heap somewhere in this network (measured: 4 crashes in 6 runs), so the
+        # Inputs built from HWC arrays arrive channels-last strided. On torch 2.13 CPU the backward
+        # pass of a strided 1x1 conv (the skip of ResidualBlockWithStride) corrupts the heap on
+        # channels-last input (a bare Conv2d(3, 48, 1, stride=2) aborts within 50 steps), so the
         # layout is normalised at the door.
         x = x.contiguous()
         y = self.g_a(x) * self.gain.gain(quality)
