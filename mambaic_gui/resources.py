@@ -1,18 +1,15 @@
-"""Where the app's files live: `resources/icons` and `packaging/` next to this package.
-
-Like the shipped weights (`mambaic.weights.shipped_weights_dir`), they are found relative to the
-source tree, which is where editable installs and the repository keep them.
+"""The app's icons and desktop files, found where `mambaic.resources` finds every shipped file:
+inside the wheel, or in the source tree for editable installs and the repository.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QIcon
 
-ROOT = Path(__file__).resolve().parents[1]
-ICONS = ROOT / "resources" / "icons"
-PACKAGING = ROOT / "packaging"
+from mambaic.resources import resource_dir
+
+ICONS = resource_dir("icons")
+PACKAGING = resource_dir("packaging")
 ICON_NAME = "mambaic"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

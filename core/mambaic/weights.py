@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file, safe_open
 
 from mambaic.errors import WeightsError
 from mambaic.models import MambaIC, ModelConfig, build_model
+from mambaic.resources import resource_dir
 
 FORMAT_TAG = "mambaic-weights"
 FORMAT_VERSION = "1"
@@ -40,8 +41,8 @@ class WeightsInfo:
 
 
 def shipped_weights_dir() -> Path:
-    """`resources/weights/` of the source tree (editable installs and the repository)."""
-    return Path(__file__).resolve().parents[2] / "resources" / "weights"
+    """The shipped weights folder: inside the wheel, or `resources/weights/` of the source tree."""
+    return resource_dir("weights")
 
 
 def default_weights_path() -> Path:

@@ -8,11 +8,12 @@ command runs on a machine without a display.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from mambaic.resources import resource_dir
 
 HELP = "encode and decode a sample image at the five qualities, print bpp/PSNR/latency"
 
-SAMPLE = Path(__file__).resolve().parents[3] / "resources" / "samples" / "astronaut.png"
+SAMPLE = resource_dir("samples") / "astronaut.png"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
