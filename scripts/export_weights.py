@@ -16,6 +16,7 @@ import torch
 
 from mambaic.models import build_model
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config
+from mambaic.train.loop import lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, save_weights
 
 
@@ -46,6 +47,7 @@ def main() -> int:
                      else train_cfg.get("device"),
                      "data": "87 photos from Debian/PyPI packages (gather_photos.sh train set), "
                              "4 held out for validation; eval images never used"},
+        **lineage(progress),
         "validation_payload_bpp_psnr": val,
     }
     path = dest / DEFAULT_WEIGHTS_NAME

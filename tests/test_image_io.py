@@ -168,3 +168,26 @@ def test_to_pil_rejects_unknown_modes():
         to_pil(np.zeros((2, 2, 3), np.uint8), "CMYK")
     with pytest.raises(ValueError):
         to_pil(np.zeros((2, 2, 3), np.uint8), "RGBA", None)
+
+
+@pytest.mark.parametrize("shape, mode", [((5, 7, 3), "RGB"), ((5, 7), "L"), ((5, 7, 1), "L"),
+                                         ((5, 7, 4), "RGBA")])
+def test_uint8_arrays_are_taken_as_images(shape, mode):
+    a = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    loaded = load_image(a)
+    assert loaded.info.mode == mode and loaded.rgb.shape == (5, 7, 3)
+    if mode == "RGB":
+        assert np.array_equal(loaded.rgb, a)
+    if mode == "RGBA":
+        assert np.array_equal(loaded.alpha, a[:, :, 3])
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros((5, 7, 3), np.float32), "must be uint8"),
+    (np.zeros((5, 7, 2), np.uint8), "got shape"),
+    (np.zeros((5,), np.uint8), "got shape"),
+    (np.zeros((0, 7, 3), np.uint8), "no pixels"),
+])
+def test_unusable_arrays_are_clear_errors(array, message):
+    with pytest.raises(ImageInputError, match=message):
+        load_image(array)

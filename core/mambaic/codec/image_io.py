@@ -31,7 +31,7 @@ from mambaic.codec.limits import MAX_PIXELS, dimension_problem
 from mambaic.codec.modes import OUTPUT_MODES
 from mambaic.errors import ImageInputError
 
-ImageSource = Union[Image.Image, str, os.PathLike, bytes, bytearray, memoryview]
+ImageSource = Union[Image.Image, np.ndarray, str, os.PathLike, bytes, bytearray, memoryview]
 
 _GRAY_MODES = {"1", "L", "I", "F"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
@@ -61,7 +61,8 @@ class LoadedImage:
 
 
 def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> LoadedImage:
-    """Read ``source`` (PIL image, path or encoded file bytes) into RGB uint8 + alpha + notes.
+    """Read ``source`` (PIL image, uint8 array, path or encoded file bytes) into RGB uint8 +
+    alpha + notes.
 
     Raises :class:`~mambaic.errors.ImageInputError` for anything we cannot or will not code. The
     size is checked from the file header before any pixel is decoded.
@@ -109,9 +110,28 @@ def to_pil(rgb: np.ndarray, mode: str, alpha: np.ndarray | None = None) -> Image
     return color
 
 
+def _from_array(a: np.ndarray) -> Image.Image:
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → gray, RGB or RGBA image.
+
+    Only uint8 is taken: a float array could be in [0, 1] or [0, 255], and guessing wrong would
+    code a black or saturated picture without a word.
+    """
+    if a.dtype != np.uint8:
+        raise ImageInputError(f"arrays must be uint8 (0-255), got {a.dtype}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        raise ImageInputError(f"arrays must be (H, W), (H, W, 3) or (H, W, 4), got shape {a.shape}")
+    if 0 in a.shape:
+        raise ImageInputError(f"array has no pixels (shape {a.shape})")
+    return Image.fromarray(np.ascontiguousarray(a))  # uint8 shape decides L, RGB or RGBA
+
+
 def _open(source: ImageSource) -> Image.Image:
     if isinstance(source, Image.Image):
         return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
     stream: io.BytesIO | Path
     if isinstance(source, (bytes, bytearray, memoryview)):
         stream = io.BytesIO(bytes(source))
@@ -122,7 +142,7 @@ def _open(source: ImageSource) -> Image.Image:
         if stream.is_dir():
             raise ImageInputError("is a directory, not an image")
     else:
-        raise TypeError(f"expected a PIL image, a path or bytes, not {type(source).__name__}")
+        raise TypeError(f"expected a PIL image, a uint8 array, a path or bytes, not {type(source).__name__}")
     try:
         with warnings.catch_warnings():
             # Our own pixel limit (checked next, below Pillow's) decides; silence Pillow's warning.

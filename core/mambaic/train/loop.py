@@ -9,6 +9,7 @@ levels. Progress goes to a tqdm bar and a CSV log; checkpoints are written atomi
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import random
@@ -26,7 +27,7 @@ from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, lambda_for_quality
 from mambaic.models.loss import rate_distortion_loss
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
 from mambaic.train.data import PatchSampler
-from mambaic.train.validate import validate
+from mambaic.train.validate import validate, validation_crops
 from mambaic.weights import load_model, save_weights
 
 
@@ -98,7 +99,7 @@ def train(cfg: TrainConfig) -> Path:
     if resume is not None:
         model = build_model(read_checkpoint_config(resume))
     elif cfg.init_weights:
-        model = load_model(cfg.init_weights)[0]
+        model, init_info = load_model(cfg.init_weights)
     else:
         model = build_model(cfg.model)
     model.to(device).train()
@@ -106,6 +107,8 @@ def train(cfg: TrainConfig) -> Path:
     opt = torch.optim.Adam(main_params, lr=cfg.lr)
     aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
     progress = {"step": 0, "wall": 0.0, "seed": cfg.seed}
+    if resume is None and cfg.init_weights:
+        progress["earlier"] = earlier_training(init_info.card, init_info.sha256)
     if resume is not None:
         progress = load_checkpoint(resume, model, opt, aux_opt)
         model.to(device)
@@ -113,6 +116,8 @@ def train(cfg: TrainConfig) -> Path:
     seed = cfg.seed + rank + 1000 * start_step  # a resumed run draws fresh batches
     sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed) if cfg.patches_npy
                else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed))
+    if cfg.val_dir:
+        validation_crops(cfg.val_dir)  # fail now, not at the first validation hours later
     rng = random.Random(seed)
     net = model
     if world > 1:
@@ -125,7 +130,7 @@ def train(cfg: TrainConfig) -> Path:
     if writer and new_log:
         writer.writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr", "sec_per_step", "wall_s"])
     if rank == 0:
-        (out / "train_config.json").write_text(__import__("json").dumps(asdict(cfg), indent=2))
+        (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=rank != 0, dynamic_ncols=True, desc="train")
     step, wall0, t_last = start_step, float(progress["wall"]), time.time()
@@ -240,12 +245,35 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig) -> Path:
                      "data": str(cfg.data), "device": cfg.device,
                      "hardware": _hardware(cfg.device),
                      "lambdas": list(model.cfg.lambdas)},
+        **lineage(progress),
     }
     path32 = out / f"mambaic-{model.cfg.name}-fp32.safetensors"
     save_weights(model, path32, card)
     save_weights(model, out / f"mambaic-{model.cfg.name}-fp16.safetensors", card, half=True)
-    (out / "model_card.json").write_text(__import__("json").dumps(card, indent=2))
+    (out / "model_card.json").write_text(json.dumps(card, indent=2))
     return path32
+
+
+def earlier_training(card: dict, sha256: str) -> list[dict]:
+    """The runs behind weights a new run starts from (`--init-weights`), oldest first.
+
+    A run restarted from exported weights (e.g. on a lent GPU) must not present its own step
+    count as the model's whole history: the card keeps every earlier stage with the weights'
+    SHA-256 it ended at.
+    """
+    stages = list(card.get("earlier_training", []))
+    if card.get("training"):
+        stages.append({**card["training"], "ended_at_sha256": sha256})
+    return stages
+
+
+def lineage(progress: dict) -> dict:
+    """Card fields for earlier stages and the total step count over all of them."""
+    earlier = progress.get("earlier", [])
+    if not earlier:
+        return {}
+    total = int(progress["step"]) + sum(int(stage.get("steps", 0)) for stage in earlier)
+    return {"earlier_training": earlier, "total_steps": total}
 
 
 def _hardware(device: str) -> str:

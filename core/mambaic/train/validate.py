@@ -13,14 +13,24 @@ from mambaic.train.data import list_images, load_photo
 
 
 def validation_crops(folder: str | Path, size: int = 256, limit: int = 4) -> list[torch.Tensor]:
-    """Centre crops (size×size, a multiple of the model's padding) of the first `limit` images."""
+    """Centre crops of the first `limit` usable images: size×size, or the largest multiple of
+    64 that fits a smaller image, so a folder of small photos still validates.
+
+    Raises ValueError when no image is at least 64×64: validation that measures nothing must
+    fail when training starts, not hours later.
+    """
     crops = []
-    for p in list_images(folder)[:limit]:
-        a = load_photo(p, max_side=768, min_side=size)
+    for p in list_images(folder):
+        a = load_photo(p, max_side=768, min_side=64)
         if a is None:
             continue
-        y, x = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
-        crops.append(torch.from_numpy(a[y:y + size, x:x + size].copy()).permute(2, 0, 1)[None].float() / 255)
+        side = min(size, min(a.shape[:2]) // 64 * 64)
+        y, x = (a.shape[0] - side) // 2, (a.shape[1] - side) // 2
+        crops.append(torch.from_numpy(a[y:y + side, x:x + side].copy()).permute(2, 0, 1)[None].float() / 255)
+        if len(crops) == limit:
+            break
+    if not crops:
+        raise ValueError(f"no validation image of at least 64x64 pixels under {folder}")
     return crops
 
 
@@ -29,7 +39,7 @@ def validate(model: MambaIC, folder: str | Path, qualities=(1.0, 3.0, 5.0)) -> l
     """Mean payload bpp (from the coded bytes) and PSNR per quality over the validation crops."""
     model.update(force=True)
     device = next(model.parameters()).device
-    crops = validation_crops(folder)
+    crops = validation_crops(folder)  # re-read each time: a few small files, no state to keep
     rows = []
     for q in qualities:
         bpps, psnrs = [], []

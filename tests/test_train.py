@@ -1,0 +1,104 @@
+"""`mambaic train`: a real (tiny) run end to end — checkpoints, resume, validation with real
+bytes, export, and the lineage a restarted run records in its model card."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mambaic import load_codec
+from mambaic.cli.main import main
+from mambaic.train.loop import TrainConfig, lr_at
+from mambaic.weights import load_model
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Three small smooth 'photos' with some texture, as PNG files."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:128]
+    for i in range(3):
+        base = np.stack([np.sin(xx / (7 + i)) , np.cos(yy / (5 + i)), np.sin((xx + yy) / 11)], -1)
+        img = (127 + 90 * base + rng.normal(0, 8, base.shape)).clip(0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"p{i}.png")
+    return folder
+
+
+def _train(photos: Path, out: Path, steps: int, *extra: str) -> int:
+    return main(["train", str(photos), "--out", str(out), "--model", "tiny", "--steps", str(steps),
+                 "--batch-size", "2", "--patch", "64", "--save-every", "2", "--val-every", "2",
+                 "--val-dir", str(photos), *extra])
+
+
+def _log_steps(out: Path) -> list[int]:
+    return [int(r["step"]) for r in csv.DictReader(open(out / "log.csv"))]
+
+
+def test_run_resume_and_export(photos, tmp_path):
+    out = tmp_path / "run"
+    assert _train(photos, out, 3) == 0
+    assert _log_steps(out) == [1, 2, 3]
+    val = list(csv.DictReader(open(out / "val.csv")))
+    assert {r["step"] for r in val} == {"2"} and all(float(r["payload_bpp"]) > 0 for r in val)
+
+    assert _train(photos, out, 5) == 0  # same command, more steps: resumes, never restarts
+    assert _log_steps(out) == [1, 2, 3, 4, 5]
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["steps"] == 5 and "earlier_training" not in card
+
+    for name in ("mambaic-tiny-fp32.safetensors", "mambaic-tiny-fp16.safetensors"):
+        codec = load_codec(out / name)
+        img = np.asarray(Image.open(photos / "p0.png"))
+        decoded = codec.decompress(codec.compress(img, quality=3))
+        assert decoded.size == (img.shape[1], img.shape[0]) and decoded.mode == "RGB"
+
+
+def test_init_weights_records_the_earlier_stages(photos, tmp_path):
+    first, second, third = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert _train(photos, first, 2) == 0
+    assert _train(photos, second, 3, "--init-weights", str(first / "mambaic-tiny-fp32.safetensors")) == 0
+    card = json.loads((second / "model_card.json").read_text())
+    assert card["training"]["steps"] == 3 and card["total_steps"] == 5
+    (stage,) = card["earlier_training"]
+    assert stage["steps"] == 2 and len(stage["ended_at_sha256"]) == 64
+
+    assert _train(photos, third, 1, "--init-weights", str(second / "mambaic-tiny-fp16.safetensors")) == 0
+    card = json.loads((third / "model_card.json").read_text())
+    assert [s["steps"] for s in card["earlier_training"]] == [2, 3] and card["total_steps"] == 6
+    assert load_model(third / "mambaic-tiny-fp16.safetensors")[1].card["total_steps"] == 6
+
+
+def test_missing_or_empty_data_folder_is_a_clear_error(tmp_path, capsys):
+    assert _train(tmp_path / "nowhere", tmp_path / "run", 1) != 0
+    assert "training folder not found" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert _train(tmp_path / "empty", tmp_path / "run", 1) != 0
+    assert "no images" in capsys.readouterr().err
+
+
+def test_patch_must_be_a_multiple_of_64(photos, tmp_path, capsys):
+    assert main(["train", str(photos), "--out", str(tmp_path), "--patch", "100"]) != 0
+    assert "multiple of 64" in capsys.readouterr().err
+
+
+def test_learning_rate_holds_then_decays_to_a_tenth():
+    cfg = TrainConfig(data="", out="", steps=1000, lr=1e-4, decay_from=0.8)
+    assert lr_at(0, cfg) == lr_at(799, cfg) == 1e-4
+    assert 1e-5 < lr_at(900, cfg) < 1e-4
+    assert lr_at(1000, cfg) == pytest.approx(1e-5)
+
+
+def test_validation_folder_without_usable_images_fails_before_training(photos, tmp_path, capsys):
+    tiny_images = tmp_path / "val"
+    tiny_images.mkdir()
+    Image.new("RGB", (40, 40), "gray").save(tiny_images / "small.png")
+    assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--model", "tiny",
+                 "--steps", "1", "--patch", "64", "--val-dir", str(tiny_images)]) != 0
+    assert "no validation image of at least 64x64" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "log.csv").exists()
