@@ -18,6 +18,7 @@ import statistics
 import time
 
 import torch
+
 from mambaic.ops import available_backends, selective_scan
 
 # name: (batch, dim, N, L, groups)

@@ -9,6 +9,8 @@ Usage: python bench/bench_train_step.py [--batch 8] [--patch 128] [--steps 5] [-
 
 from __future__ import annotations
 
+# ruff: noqa: I001  (mambaic must be imported before torch: it sets OMP_WAIT_POLICY)
+
 import argparse
 import statistics
 import time

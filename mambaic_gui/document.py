@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from mambaic.codec.info import MicInfo
 
+from mambaic.codec.info import MicInfo
 from mambaic_gui.pixels import ErrorHeatmap, Pyramid
 
 _tokens = itertools.count(1)

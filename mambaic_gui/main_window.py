@@ -10,9 +10,14 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from mambaic.codec.atomic import atomic_write
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -25,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mambaic.codec.atomic import atomic_write
 from mambaic_gui import tasks
 from mambaic_gui.actions import Actions
 from mambaic_gui.cache import ResultCache, quality_key

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mambaic.codec.atomic import atomic_write
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC
 from mambaic.errors import Cancelled, ImageInputError, WeightsError
-
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
 from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
@@ -47,6 +47,7 @@ def load_model(weights: str | None, device: str) -> JobBody:
 
     def run(_old: Any, progress: Progress, cancel: CancelCheck) -> tuple[Any, ModelSummary]:
         import torch
+
         from mambaic import load_codec
 
         progress(0, 1, "loading model")

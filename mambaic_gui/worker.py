@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from mambaic.errors import Cancelled
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mambaic.errors import Cancelled
 from mambaic_gui.errors import describe
 from mambaic_gui.jobs import Job
 

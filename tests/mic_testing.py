@@ -9,7 +9,12 @@ import numpy as np
 from PIL import Image
 
 from mambaic.codec.alpha import AlphaKind, EncodedAlpha
-from mambaic.codec.mic_format import MicHeader, SliceStream, TileStreams, encode_container
+from mambaic.codec.mic_format import (
+    MicHeader,
+    SliceStream,
+    TileStreams,
+    encode_container,
+)
 
 
 def make_tiny_weights(path: Path, seed: int = 0) -> Path:

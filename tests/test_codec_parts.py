@@ -10,7 +10,12 @@ import pytest
 from mambaic.codec.alpha import AlphaKind, EncodedAlpha, decode_alpha, encode_alpha
 from mambaic.codec.mic_format import SliceStream, TileStreams
 from mambaic.codec.padding import crop, pad_edges, padded_size
-from mambaic.codec.stream_guard import PaddedSlices, check_tile, max_stream_bytes, padded
+from mambaic.codec.stream_guard import (
+    PaddedSlices,
+    check_tile,
+    max_stream_bytes,
+    padded,
+)
 from mambaic.codec.tiling import tile_count, tile_grid
 from mambaic.errors import MicFormatError
 

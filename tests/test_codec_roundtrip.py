@@ -12,9 +12,20 @@ from PIL import Image
 import mambaic
 from mambaic.codec.codec import CodecConfig, load_codec, to_uint8
 from mambaic.codec.image_io import load_image
-from mambaic.codec.mic_format import SliceStream, TileStreams, encode_container, parse_container
+from mambaic.codec.mic_format import (
+    SliceStream,
+    TileStreams,
+    encode_container,
+    parse_container,
+)
 from mambaic.codec.padding import crop, pad_edges
-from mambaic.errors import Cancelled, DecodeMismatchError, DeviceError, ImageInputError, MicFormatError
+from mambaic.errors import (
+    Cancelled,
+    DecodeMismatchError,
+    DeviceError,
+    ImageInputError,
+    MicFormatError,
+)
 from mic_testing import make_tiny_weights, sample_image
 
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mambaic.ops import available_backends, selective_scan, selective_scan_reference
 from mambaic.ops.scan_cuda import cuda_available
 
@@ -184,8 +185,9 @@ def test_empty_sequence():
 
 @needs_numba
 def test_numba_math_helpers():
-    from mambaic.ops import scan_cpu
     from numba import njit
+
+    from mambaic.ops import scan_cpu
 
     @njit
     def apply(x, which):

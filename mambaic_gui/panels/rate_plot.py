@@ -7,9 +7,9 @@ plot is also correct for a file opened without its original or made on another m
 from __future__ import annotations
 
 import pyqtgraph as pg
-from mambaic.codec.info import MicInfo
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from mambaic.codec.info import MicInfo
 from mambaic_gui.panels.plot_style import ANCHOR, HYPER, NONANCHOR, styled_plot
 
 BAR_WIDTH = 0.7

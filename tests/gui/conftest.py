@@ -34,6 +34,7 @@ def _make_photo(width: int, height: int) -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     import torch
+
     from mambaic.models.registry import build_model
     from mambaic.weights import save_weights
 

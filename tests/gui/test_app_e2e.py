@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import time
 
-import mambaic
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+import mambaic
 from mambaic_gui.panels.metrics import NEEDS_ORIGINAL
 from mambaic_gui.views.compare import ViewMode
 
@@ -160,6 +160,7 @@ def test_unreadable_and_non_image_paths_are_reported(window, tmp_path, qtbot):
 
 def test_mic_from_other_weights_is_refused(make_window, mic_file, tmp_path, qtbot):
     import torch
+
     from mambaic.models.registry import build_model
     from mambaic.weights import save_weights
 

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from mambaic.codec.mic_format import MAGIC
 
+from mambaic.codec.mic_format import MAGIC
 from mambaic_gui import desktop
 from mambaic_gui.app import parse_args
 from mambaic_gui.display import display_problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from mambaic.errors import (
     DecodeMismatchError,
     DeviceError,
@@ -10,7 +11,6 @@ from mambaic.errors import (
     MicFormatError,
     WeightsError,
 )
-
 from mambaic_gui.errors import describe
 
 

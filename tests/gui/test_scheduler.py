@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-from mambaic.errors import Cancelled
 
+from mambaic.errors import Cancelled
 from mambaic_gui.scheduler import JobScheduler
 
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from mambaic.cli.common import EXIT_FAILURE, EXIT_OK, expand_inputs, read_mic, report_error
+from mambaic.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    expand_inputs,
+    read_mic,
+    report_error,
+)
 from mambaic.codec.info import MicInfo, read_info
 
 HELP = "show the header and per-slice sizes of .mic files"

@@ -19,7 +19,13 @@ import sys
 from collections.abc import Sequence
 
 from mambaic import __version__
-from mambaic.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, report_error
+from mambaic.cli.common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UsageError,
+    report_error,
+)
 
 SUBCOMMANDS: tuple[str, ...] = ("encode", "decode", "info", "eval", "bench", "train", "models", "demo")
 """Registration point: module names under ``mambaic.cli``, in the order ``--help`` lists them."""

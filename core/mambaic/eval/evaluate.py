@@ -55,7 +55,9 @@ def _contenders(
     chosen, missing = classic.select(classic_names)
     model = "not run (excluded by --codecs)"
     if with_mambaic:
-        from mambaic.eval import learned  # imports the model stack only when it is needed
+        from mambaic.eval import (
+            learned,  # imports the model stack only when it is needed
+        )
 
         ours, model = learned.mambaic_codec(weights, device, qualities)
         chosen.insert(0, ours)

@@ -18,7 +18,11 @@ from mambaic._compressai import GaussianConditional
 from mambaic.errors import Cancelled, DecodeMismatchError
 from mambaic.models import gaussian_coding
 from mambaic.models.config import ModelConfig
-from mambaic.models.context import LatentResidualPrediction, SliceParameters, checkerboard_anchor_mask
+from mambaic.models.context import (
+    LatentResidualPrediction,
+    SliceParameters,
+    checkerboard_anchor_mask,
+)
 
 Progress = Callable[[int, int, str], None] | None
 Cancel = Callable[[], bool] | None

@@ -11,8 +11,12 @@ from mambaic.models.config import ModelConfig
 from mambaic.models.gain import GainUnit, check_quality
 from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
 from mambaic.models.streams import LatentStreams
-from mambaic.models.transforms import (analysis_transform, hyper_analysis, hyper_synthesis,
-                                       synthesis_transform)
+from mambaic.models.transforms import (
+    analysis_transform,
+    hyper_analysis,
+    hyper_synthesis,
+    synthesis_transform,
+)
 
 #: CompressAI's default table of Gaussian scales (64 levels, log-spaced 0.11 … 256).
 SCALES_MIN, SCALES_MAX, SCALES_LEVELS = 0.11, 256.0, 64

@@ -7,11 +7,15 @@ bottlenecks of earlier codecs and give every stage a global receptive field.
 
 from __future__ import annotations
 
+from compressai.layers import (
+    ResidualBlockUpsample,
+    ResidualBlockWithStride,
+    conv3x3,
+    subpel_conv3x3,
+)
 from torch import nn
 
 import mambaic._compressai  # noqa: F401  (torchvision shim before compressai.layers)
-from compressai.layers import ResidualBlockUpsample, ResidualBlockWithStride, conv3x3, subpel_conv3x3
-
 from mambaic.models.blocks import stage
 from mambaic.models.config import ModelConfig
 

@@ -18,14 +18,17 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from mambaic.models import MambaIC, build_model
 from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, lambda_for_quality
 from mambaic.models.loss import rate_distortion_loss
-from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
+from mambaic.train.checkpoint import (
+    load_checkpoint,
+    read_checkpoint_config,
+    save_checkpoint,
+)
 from mambaic.train.data import PatchSampler
 from mambaic.train.validate import validate, validation_crops
 from mambaic.weights import load_model, save_weights
