@@ -102,3 +102,22 @@ def test_validation_folder_without_usable_images_fails_before_training(photos, t
                  "--steps", "1", "--patch", "64", "--val-dir", str(tiny_images)]) != 0
     assert "no validation image of at least 64x64" in capsys.readouterr().err
     assert not (tmp_path / "run" / "log.csv").exists()
+
+
+def test_torchrun_ddp_with_validation(photos, tmp_path):
+    """Two CPU ranks (gloo): gradients all-reduced, rank 0 validates and re-sizes its coder
+    tables without breaking the next step, and both ranks stop together."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    run = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         "-m", "mambaic", "train", str(photos), "--out", str(out), "--model", "tiny", "--steps", "4",
+         "--batch-size", "2", "--patch", "64", "--save-every", "2", "--val-every", "2",
+         "--val-dir", str(photos), "--threads", "1"],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _log_steps(out) == [1, 2, 3, 4]
+    assert {r["step"] for r in csv.DictReader(open(out / "val.csv"))} == {"2", "4"}
+    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card["training"]["steps"] == 4

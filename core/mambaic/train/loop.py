@@ -9,6 +9,7 @@ levels. Progress goes to a tqdm bar and a CSV log; checkpoints are written atomi
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import math
 import os
@@ -124,7 +125,8 @@ def train(cfg: TrainConfig) -> Path:
     rng = random.Random(seed)
     net = model
     if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+        net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True,
+                                                        **_no_forward_buffer_sync())
 
     log_path = out / "log.csv"
     new_log = not log_path.exists()
@@ -147,7 +149,7 @@ def train(cfg: TrainConfig) -> Path:
     stop = _StopRequest()
     t_begin = time.time()
     try:
-        while step < cfg.steps and not stop.requested:
+        while step < cfg.steps and not _agreed_stop(stop.requested, world, device):
             x = sampler.batch(cfg.batch_size).to(device, non_blocking=True)
             q = rng.uniform(QUALITY_MIN, QUALITY_MAX)
             lam = lambda_for_quality(q, model.cfg.lambdas)
@@ -170,12 +172,12 @@ def train(cfg: TrainConfig) -> Path:
             now = time.time()
             dt, t_last = now - t_last, now
             if rank == 0:
-                psnr = -10 * math.log10(max(float(losses["mse"]), 1e-10))
+                loss, bpp, mse = (losses[k].item() for k in ("loss", "bpp", "mse"))
+                psnr = -10 * math.log10(max(mse, 1e-10))
                 bar.update(1)
-                bar.set_postfix(q=f"{q:.2f}", loss=f"{float(losses['loss']):.3f}",
-                                bpp=f"{float(losses['bpp']):.3f}", psnr=f"{psnr:.2f}")
-                writer.writerow([step, f"{q:.3f}", f"{lam:.5f}", f"{float(losses['loss']):.5f}",
-                                 f"{float(losses['bpp']):.5f}", f"{psnr:.3f}", f"{float(aux):.3f}",
+                bar.set_postfix(q=f"{q:.2f}", loss=f"{loss:.3f}", bpp=f"{bpp:.3f}", psnr=f"{psnr:.2f}")
+                writer.writerow([step, f"{q:.3f}", f"{lam:.5f}", f"{loss:.5f}",
+                                 f"{bpp:.5f}", f"{psnr:.3f}", f"{aux.item():.3f}",
                                  f"{lr_at(step, cfg):.2e}", f"{dt:.3f}", f"{wall0 + now - t_begin:.1f}"])
             if step % cfg.save_every == 0:
                 log and log.flush()
@@ -191,7 +193,28 @@ def train(cfg: TrainConfig) -> Path:
         bar.close()
         if log:
             log.close()
-    return export(model, out, progress, cfg) if rank == 0 else out
+    result = export(model, out, progress, cfg) if rank == 0 else out
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return result
+
+
+def _no_forward_buffer_sync() -> dict:
+    """DDP must not sync buffers at each forward: the only buffers are the entropy coder's CDF
+    tables, unused in training, and rank 0 re-sizes them when it validates with real bytes (a
+    sync then fails with mismatched sizes). torch 2.13 renamed the switch."""
+    params = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+    return {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
+
+
+def _agreed_stop(requested: bool, world: int, device: str) -> bool:
+    """Whether to stop now; under DDP every rank must agree, or the ones still stepping would
+    wait forever in the next gradient all-reduce for the ones that left."""
+    if world == 1:
+        return requested
+    flag = torch.tensor([int(requested)], device=device)
+    torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
 
 
 class _StopRequest:
