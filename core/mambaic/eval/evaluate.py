@@ -48,20 +48,18 @@ def _contenders(
     qualities: Sequence[float] | None,
     weights: str | None,
     device: str,
-) -> tuple[list[SweptCodec], dict[str, str], str]:
+) -> tuple[list[SweptCodec], dict[str, str], str, str | None]:
     wanted = list(names) if names is not None else None
     with_mambaic = wanted is None or MAMBAIC in wanted
     classic_names = None if wanted is None else [n for n in wanted if n != MAMBAIC]
     chosen, missing = classic.select(classic_names)
-    model = "not run (excluded by --codecs)"
+    model, sha256 = "not run (excluded by --codecs)", None
     if with_mambaic:
-        from mambaic.eval import (
-            learned,  # imports the model stack only when it is needed
-        )
+        from mambaic.eval import learned  # imports the model stack only when it is needed
 
-        ours, model = learned.mambaic_codec(weights, device, qualities)
+        ours, model, sha256 = learned.mambaic_codec(weights, device, qualities)
         chosen.insert(0, ours)
-    return chosen, missing, model
+    return chosen, missing, model, sha256
 
 
 def _warm_up(codec: SweptCodec, rgb: np.ndarray) -> None:
@@ -87,7 +85,7 @@ def run_eval(
     """
     self_test = bdrate.self_test()  # refuse to report BD-rates from broken arithmetic
     images = load_images(folder, limit)
-    contenders, missing, model = _contenders(codecs, qualities, weights, device)
+    contenders, missing, model, sha256 = _contenders(codecs, qualities, weights, device)
     total = len(images) * sum(len(c.sweep) for c in contenders)
     measurements: list[Measurement] = []
     with tqdm(total=total, unit="code", disable=not show_progress) as bar:
@@ -113,4 +111,5 @@ def run_eval(
         bd_rows=curves.bd_table(test, anchors) if test else [],
         bd_self_test=self_test,
         missing=missing,
+        weights_sha256=sha256,
     )

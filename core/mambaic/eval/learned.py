@@ -22,6 +22,11 @@ def _training_state(card: dict) -> str:
         return "no training record in the model card"
     hours = training.get("wall_seconds", 0) / 3600
     where = training.get("hardware") or training.get("device") or "unknown hardware"
+    stages = card.get("earlier_training", [])
+    if stages:  # started from earlier weights: say the whole history, not only the last stage
+        total = card.get("total_steps", training["steps"])
+        return (f"trained {total} steps in {len(stages) + 1} stages, the last {training['steps']} "
+                f"({hours:.1f} h on {where}) per its model card")
     return f"trained {training['steps']} steps ({hours:.1f} h on {where}) per its model card"
 
 
@@ -38,8 +43,8 @@ def describe_weights(codec: mambaic.Codec) -> str:
 
 def mambaic_codec(
     weights: str | None, device: str, qualities: Sequence[float] | None
-) -> tuple[SweptCodec, str]:
-    """The loaded codec as a :class:`SweptCodec`, and a description of its weights."""
+) -> tuple[SweptCodec, str, str]:
+    """The loaded codec as a :class:`SweptCodec`, a description of its weights and their SHA-256."""
     codec = mambaic.load_codec(weights=weights, device=device)
     sweep = tuple(float(q) for q in (qualities or codec.paper_qualities))
 
@@ -57,4 +62,4 @@ def mambaic_codec(
         encode=encode,
         decode=decode,
     )
-    return ours, describe_weights(codec)
+    return ours, describe_weights(codec), codec.weights.sha256

@@ -38,6 +38,7 @@ class EvalRun:
     bd_rows: list[BdRow]
     bd_self_test: float
     missing: dict[str, str] = field(default_factory=dict)
+    weights_sha256: str | None = None  # of the mambaic weights measured, so results name them
 
 
 def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
@@ -65,6 +66,8 @@ def curve_json(curve: Curve, run: EvalRun) -> dict[str, object]:
             "images": curve.images,
             "date": run.date,
             "machine": machine.one_line(run.machine),
+            **({"weights_sha256": run.weights_sha256}
+               if curve.codec == run.test_codec and run.weights_sha256 else {}),
         },
         "results": {
             "quality": list(curve.quality),

@@ -1,0 +1,57 @@
+"""Put the RD table of a `mambaic eval` run into the shipped model card.
+
+Usage: python scripts/card_add_eval.py [RESULTS_DIR] [WEIGHTS_DIR]
+       (defaults: docs/results and resources/weights)
+
+The card beside the weights (model_card.json) gets `rd_eval`: the dataset, date and machine, the
+bpp / PSNR / MS-SSIM per quality averaged over the images, and the BD-rate against each anchor.
+It refuses when the eval measured other weights than those the card describes (SHA-256), so a
+card never shows numbers of a different file. The card inside the .safetensors file is left as
+is: changing it would change the weights' hash that every .mic file records.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def rd_eval(results: Path) -> tuple[dict, str | None]:
+    ours = json.loads((results / "json" / "mambaic.json").read_text())
+    bd = json.loads((results / "json" / "bd-rate.json").read_text())
+    r = ours["results"]
+    points = [{"quality": q, "bpp": round(b, 4), "psnr_db": round(p, 3), "ms_ssim": round(m, 5)}
+              for q, b, p, m in zip(r["quality"], r["bpp"], r["psnr-rgb"], r["ms-ssim-rgb"])]
+    table = {
+        "source": "mambaic eval (real .mic bytes, decoded pixels)",
+        "dataset": ours["meta"]["dataset"], "images": ours["meta"]["images"],
+        "date": ours["meta"]["date"], "machine": ours["meta"]["machine"],
+        "points": points,
+        "bd_rate_pct_psnr": {a["anchor"]: a["bd_rate_psnr_pct"] for a in bd["anchors"]},
+        "bd_rate_note": "positive = more bits than the anchor at equal PSNR; null = the curves "
+                        "share no PSNR range",
+    }
+    return table, ours["meta"].get("weights_sha256")
+
+
+def main() -> int:
+    results = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/results")
+    weights = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("resources/weights")
+    card_path = weights / "model_card.json"
+    card = json.loads(card_path.read_text())
+    table, measured = rd_eval(results)
+    if measured != card.get("sha256"):
+        print(f"refused: the eval measured weights {str(measured)[:12]}…, the card describes "
+              f"{str(card.get('sha256'))[:12]}… — re-run `mambaic eval` first", file=sys.stderr)
+        return 1
+    card["rd_eval"] = table
+    tmp = card_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    tmp.replace(card_path)
+    print(f"{card_path}: rd_eval from {table['date']} ({len(table['points'])} points)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
