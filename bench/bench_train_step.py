@@ -5,6 +5,8 @@ loss, backward and an Adam update; the median of --steps timed steps after two w
 reported, the two models alternating so background load hits both alike.
 
 Usage: python bench/bench_train_step.py [--batch 8] [--patch 128] [--steps 5] [--threads 2]
+                                         [--model lite] [--set depths=0,0,1,1 ...]
+`--set` changes fields of the model config, to price an architecture before training it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 # ruff: noqa: I001  (mambaic must be imported before torch: it sets OMP_WAIT_POLICY)
 
 import argparse
+import dataclasses
 import statistics
 import time
 
@@ -21,7 +24,7 @@ import torch
 import mambaic._compressai  # noqa: F401  (torchvision shim)
 from compressai.zoo import mbt2018_mean
 
-from mambaic.models import build_model
+from mambaic.models import build_model, get_config
 from mambaic.models.loss import rate_distortion_loss
 
 
@@ -46,11 +49,20 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", default="lite")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a config field (tuples comma-separated), e.g. depths=0,0,1,1")
     args = ap.parse_args()
+    cfg = get_config(args.model)
+    for item in args.set:
+        name, _, text = item.partition("=")
+        current = getattr(cfg, name)
+        value = tuple(type(current[0])(v) for v in text.split(",")) if isinstance(current, tuple) \
+            else type(current)(text)
+        cfg = dataclasses.replace(cfg, **{name: value})
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     x = torch.rand(args.batch, 3, args.patch, args.patch)
-    steps = {args.model: make_step(build_model(args.model), x, 3.0),
+    steps = {args.model: make_step(build_model(cfg), x, 3.0),
              "mbt2018_mean": make_step(mbt2018_mean(quality=3, pretrained=False), x)}
     for fn in steps.values():
         fn(), fn()
@@ -59,7 +71,8 @@ def main() -> int:
         for k, fn in steps.items():
             times[k].append(fn())
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"batch {args.batch} of {args.patch}², {args.threads} threads, median of {args.steps}")
+    print(f"batch {args.batch} of {args.patch}², {args.threads} threads, median of {args.steps}"
+          + (f", {args.model} with {' '.join(args.set)}" if args.set else ""))
     for k, v in med.items():
         print(f"{k:14} {v:6.3f} s/step")
     print(f"ratio {args.model}/mbt2018_mean = {med[args.model] / med['mbt2018_mean']:.2f} (target ≤ 1.5)")
