@@ -43,7 +43,8 @@ class ContextFeatures(nn.Module):
 
 
 class SliceParameters(nn.Module):
-    """(hyper features, ŷ<k, anchor half of ŷ_k or None) → (μ_k, σ_k)."""
+    """(hyper features, ŷ<k, anchor half of ŷ_k or None) → (μ_k, σ_k), in two calls: the
+    pass-independent `known_features`, then `forward` once per checkerboard pass."""
 
     def __init__(self, k: int, cfg: ModelConfig) -> None:
         super().__init__()
@@ -58,18 +59,22 @@ class SliceParameters(nn.Module):
                     if cfg.use_wla else nn.Identity())
         self.head = nn.Sequential(nn.GELU(), nn.Conv2d(a, 2 * cs, 1))
 
-    def forward(self, hyper: torch.Tensor, previous: torch.Tensor | None,
-                anchors: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = [hyper]
-        if self.has_channel:
-            feats.append(self.channel(previous))
+    def known_features(self, hyper: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor:
+        """Hyper features and the channel context Ψ_k. Both checkerboard passes of a slice share
+        them, so they are computed once per slice (one ContextFeatures less per slice)."""
+        return torch.cat([hyper, self.channel(previous)], dim=1) if self.has_channel else hyper
+
+    def forward(self, known: torch.Tensor, anchors: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(`known_features`, anchor half of ŷ_k or None in the first pass) → (μ_k, σ_k)."""
+        x = known
         if self.has_spatial:
             if anchors is None:  # first pass: nothing of this slice is known yet
-                b, _, h, w = hyper.shape
-                feats.append(hyper.new_zeros(b, self.spatial.body[-1].out_channels, h, w))
+                b, _, h, w = known.shape
+                spatial = known.new_zeros(b, self.spatial.body[-1].out_channels, h, w)
             else:
-                feats.append(self.spatial(anchors))
-        p = self.head(self.wla(self.aggregate(torch.cat(feats, dim=1))))
+                spatial = self.spatial(anchors)
+            x = torch.cat([known, spatial], dim=1)
+        p = self.head(self.wla(self.aggregate(x)))
         mean, scale = p.chunk(2, dim=1)
         return mean, scale
 

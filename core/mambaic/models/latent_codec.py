@@ -54,9 +54,10 @@ class ChannelSpatialLatentCodec(nn.Module):
         done, likelihoods = [], []
         for k, y_k in enumerate(y.chunk(self.cfg.num_slices, dim=1)):
             prev = self._previous(done)
-            mean_a, scale_a = self.params[k](hyper, prev, None)
+            known = self.params[k].known_features(hyper, prev)
+            mean_a, scale_a = self.params[k](known, None)
             anchors = torch.where(anchor, ste_round(y_k - mean_a) + mean_a, torch.zeros_like(y_k))
-            mean_n, scale_n = self.params[k](hyper, prev, anchors)
+            mean_n, scale_n = self.params[k](known, anchors)
             mean = torch.where(anchor, mean_a, mean_n)
             scale = torch.where(anchor, scale_a, scale_n)
             _, lik = self.gaussian_conditional(y_k, scale, means=mean)
@@ -75,12 +76,13 @@ class ChannelSpatialLatentCodec(nn.Module):
         for k, y_k in enumerate(y.chunk(K, dim=1)):
             _check_cancel(cancel)
             prev = self._previous(done)
-            mean_a, scale_a = self.params[k](hyper, prev, None)
+            known = self.params[k].known_features(hyper, prev)
+            mean_a, scale_a = self.params[k](known, None)
             a_bytes, a_sym, a_val = gaussian_coding.encode(
                 gc, y_k[:, :, anchor], scale_a[:, :, anchor], mean_a[:, :, anchor])
             y_hat_k = torch.zeros_like(y_k)
             y_hat_k[:, :, anchor] = a_val
-            mean_n, scale_n = self.params[k](hyper, prev, y_hat_k)
+            mean_n, scale_n = self.params[k](known, y_hat_k)
             n_bytes, n_sym, n_val = gaussian_coding.encode(
                 gc, y_k[:, :, ~anchor], scale_n[:, :, ~anchor], mean_n[:, :, ~anchor])
             y_hat_k[:, :, ~anchor] = n_val
@@ -105,11 +107,12 @@ class ChannelSpatialLatentCodec(nn.Module):
             _check_cancel(cancel)
             a_bytes, n_bytes = streams[k]
             prev = self._previous(done)
-            mean_a, scale_a = self.params[k](hyper, prev, None)
+            known = self.params[k].known_features(hyper, prev)
+            mean_a, scale_a = self.params[k](known, None)
             a_sym, a_val = gaussian_coding.decode(gc, a_bytes, scale_a[:, :, anchor], mean_a[:, :, anchor])
             y_hat_k = hyper.new_zeros(b, cs, h, w)
             y_hat_k[:, :, anchor] = a_val
-            mean_n, scale_n = self.params[k](hyper, prev, y_hat_k)
+            mean_n, scale_n = self.params[k](known, y_hat_k)
             n_sym, n_val = gaussian_coding.decode(gc, n_bytes, scale_n[:, :, ~anchor], mean_n[:, :, ~anchor])
             if gaussian_coding.symbols_crc(a_sym, n_sym) != crcs[k]:
                 raise DecodeMismatchError(
