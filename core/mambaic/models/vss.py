@@ -28,8 +28,9 @@ def cross_scan(x: torch.Tensor) -> torch.Tensor:
 def cross_merge(ys: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Inverse of `cross_scan` followed by a sum over the four paths: (B, 4, D, L) → (B, D, H, W)."""
     b, _, d, _ = ys.shape
-    rows = ys[:, 0] + ys[:, 2].flip(-1)
-    cols = ys[:, 1] + ys[:, 3].flip(-1)
+    row, col, row_rev, col_rev = ys.unbind(1)  # unbind: its backward stacks, no zero-filled grads
+    rows = row + row_rev.flip(-1)
+    cols = col + col_rev.flip(-1)
     cols = cols.view(b, d, width, height).transpose(2, 3).reshape(b, d, height * width)
     return (rows + cols).view(b, d, height, width)
 
