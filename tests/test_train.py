@@ -121,3 +121,8 @@ def test_torchrun_ddp_with_validation(photos, tmp_path):
     assert _log_steps(out) == [1, 2, 3, 4]
     assert {r["step"] for r in csv.DictReader(open(out / "val.csv"))} == {"2", "4"}
     assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card["training"]["steps"] == 4
+
+
+def test_missing_validation_folder_is_named_as_such(photos, tmp_path, capsys):
+    assert _train(photos, tmp_path / "run", 1, "--val-dir", str(tmp_path / "val")) != 0
+    assert "validation folder not found" in capsys.readouterr().err

@@ -16,10 +16,11 @@ from PIL import Image, ImageOps
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm"}
 
 
-def list_images(folder: str | Path) -> list[Path]:
+def list_images(folder: str | Path, role: str = "training") -> list[Path]:
+    """Every image file under `folder`, sorted; `role` names the folder in errors."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"training folder not found: {folder}")
+        raise FileNotFoundError(f"{role} folder not found: {folder}")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {folder}")

@@ -20,7 +20,7 @@ def validation_crops(folder: str | Path, size: int = 256, limit: int = 4) -> lis
     fail when training starts, not hours later.
     """
     crops = []
-    for p in list_images(folder):
+    for p in list_images(folder, role="validation"):
         a = load_photo(p, max_side=768, min_side=64)
         if a is None:
             continue
