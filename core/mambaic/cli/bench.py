@@ -8,6 +8,15 @@ cheng2020-anchor architectures (untrained weights, timing only), reported as rat
 
 Without --image a synthetic test card is used. Prints the Markdown report; with --out also writes
 bench-<device>.md and bench-<device>.json there.
+
+With --train it times a training step instead (forward, loss, backward, Adam) of a model config
+against mbt2018-mean on the same batch, the throughput target of training (ratio <= 1.5); --set
+prices a config variant before anyone trains it. With --out: bench-train-cpu.md/.json.
+
+examples:
+  mambaic bench --image photo.png --repeats 5 --out docs/results/
+  mambaic bench --train --threads 2
+  mambaic bench --train --set depths=0,0,1,1
 """
 
 from __future__ import annotations
@@ -88,10 +97,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-peers", action="store_true", help="skip the CompressAI models")
     parser.add_argument("--out", type=Path, metavar="DIR", help="also write the report here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    train = parser.add_argument_group("training step (--train)")
+    train.add_argument("--train", action="store_true",
+                       help="time a training step against mbt2018-mean instead of coding")
+    train.add_argument("--config", default="lite", choices=_config_names(),
+                       help="model config to time (default lite)")
+    train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                       help="change a config field, tuples comma-separated (repeatable)")
+    train.add_argument("--batch", type=_count(1), default=8, help="batch size (default 8)")
+    train.add_argument("--patch", type=_count(64), default=128, help="crop size (default 128)")
     add_model_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.train:
+        return _run_train(args)
     from mambaic.eval import bench, bench_report
 
     width, height = args.size
@@ -114,4 +134,33 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         for path in bench_report.write(result, args.out, f"bench-{args.device}"):
             print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import json
+
+    import torch
+
+    from mambaic.cli.common import UsageError
+    from mambaic.codec.atomic import atomic_write
+    from mambaic.eval import bench_train
+
+    if args.device != "cpu":
+        raise UsageError("--train times the CPU step (the one training here depends on)")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        result = bench_train.run_train_bench(args.config, args.set, args.batch, args.patch,
+                                             steps=args.repeats, warmup=max(args.warmup, 1))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    text = bench_train.to_markdown(result)
+    print(text)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        report = json.dumps(bench_train.to_json(result), indent=2) + "\n"
+        for name, data in (("bench-train-cpu.md", text), ("bench-train-cpu.json", report)):
+            atomic_write(args.out / name, data.encode(), overwrite=True)
+            print(f"wrote {args.out / name}")
     return EXIT_OK
