@@ -28,7 +28,8 @@ def rd_eval(results: Path) -> tuple[dict, str | None]:
         "dataset": ours["meta"]["dataset"], "images": ours["meta"]["images"],
         "date": ours["meta"]["date"], "machine": ours["meta"]["machine"],
         "points": points,
-        "bd_rate_pct_psnr": {a["anchor"]: a["bd_rate_psnr_pct"] for a in bd["anchors"]},
+        "bd_rate_pct_psnr": {a["anchor"]: None if a["bd_rate_psnr_pct"] is None else round(a["bd_rate_psnr_pct"], 1)
+                             for a in bd["anchors"]},
         "bd_rate_note": "positive = more bits than the anchor at equal PSNR; null = the curves "
                         "share no PSNR range",
     }
