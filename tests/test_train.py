@@ -126,3 +126,11 @@ def test_torchrun_ddp_with_validation(photos, tmp_path):
 def test_missing_validation_folder_is_named_as_such(photos, tmp_path, capsys):
     assert _train(photos, tmp_path / "run", 1, "--val-dir", str(tmp_path / "val")) != 0
     assert "validation folder not found" in capsys.readouterr().err
+
+
+def test_training_steps_counts_every_stage():
+    from mambaic.weights import training_steps
+
+    assert training_steps({"training": {"steps": 7}}) == 7
+    assert training_steps({"training": {"steps": 7}, "total_steps": 19, "earlier_training": [{"steps": 12}]}) == 19
+    assert training_steps({}) is None

@@ -51,6 +51,15 @@ def default_weights_path() -> Path:
     return Path(env) if env else shipped_weights_dir() / DEFAULT_WEIGHTS_NAME
 
 
+def training_steps(card: dict) -> int | None:
+    """All optimisation steps behind the weights per their card, earlier stages included (a run
+    restarted with --init-weights records them), or None when the card has no training record."""
+    if "total_steps" in card:
+        return int(card["total_steps"])
+    training = card.get("training")
+    return int(training["steps"]) if isinstance(training, dict) and "steps" in training else None
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -30,12 +30,14 @@ def run(args: argparse.Namespace) -> int:
     from mambaic import load_codec
     from mambaic.codec.image_io import load_image
     from mambaic.eval.metrics import psnr
+    from mambaic.weights import training_steps
 
     codec = load_codec(args.weights, device=args.device)
     rgb = load_image(args.image).rgb
-    card = codec.weights.card.get("training", {})
+    steps = training_steps(codec.weights.card)
     print(f"{args.image}: {rgb.shape[1]}x{rgb.shape[0]}  model {codec.model_name} "
-          f"(weights {codec.weights_sha256[:12]}, {card.get('steps', '?')} training steps), {args.device}")
+          f"(weights {codec.weights_sha256[:12]}, {steps if steps is not None else '?'} training steps), "
+          f"{args.device}")
     print(f"{'quality':>7} {'bytes':>8} {'bpp':>7} {'PSNR dB':>8} {'encode s':>9} {'decode s':>9}")
     for q in args.quality or codec.paper_qualities:
         enc = codec.compress_report(args.image, q)

@@ -13,6 +13,7 @@ from PIL import Image
 
 import mambaic
 from mambaic.eval.sweep import SweptCodec
+from mambaic.weights import training_steps
 
 
 def _training_state(card: dict) -> str:
@@ -24,8 +25,7 @@ def _training_state(card: dict) -> str:
     where = training.get("hardware") or training.get("device") or "unknown hardware"
     stages = card.get("earlier_training", [])
     if stages:  # started from earlier weights: say the whole history, not only the last stage
-        total = card.get("total_steps", training["steps"])
-        return (f"trained {total} steps in {len(stages) + 1} stages, the last {training['steps']} "
+        return (f"trained {training_steps(card)} steps in {len(stages) + 1} stages, the last {training['steps']} "
                 f"({hours:.1f} h on {where}) per its model card")
     return f"trained {training['steps']} steps ({hours:.1f} h on {where}) per its model card"
 
