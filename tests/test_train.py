@@ -87,9 +87,10 @@ def test_patch_must_be_a_multiple_of_64(photos, tmp_path, capsys):
     assert "multiple of 64" in capsys.readouterr().err
 
 
-def test_learning_rate_holds_then_decays_to_a_tenth():
-    cfg = TrainConfig(data="", out="", steps=1000, lr=1e-4, decay_from=0.8)
-    assert lr_at(0, cfg) == lr_at(799, cfg) == 1e-4
+def test_learning_rate_warms_up_holds_then_decays_to_a_tenth():
+    cfg = TrainConfig(data="", out="", steps=1000, lr=1e-4, decay_from=0.8, warmup=100)
+    assert lr_at(0, cfg) == pytest.approx(1e-6) and lr_at(49, cfg) == pytest.approx(5e-5)
+    assert lr_at(99, cfg) == lr_at(100, cfg) == lr_at(799, cfg) == 1e-4
     assert 1e-5 < lr_at(900, cfg) < 1e-4
     assert lr_at(1000, cfg) == pytest.approx(1e-5)
 

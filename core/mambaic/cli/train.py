@@ -31,6 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--decay-from", type=float, default=0.8,
                    help="fraction of --steps after which the learning rate falls to lr/10")
+    p.add_argument("--warmup", type=int, default=500,
+                   help="steps of linear learning-rate warm-up at the start of a run (default 500)")
+    p.add_argument("--ema", type=float, default=0.999,
+                   help="decay of the weight average that is validated and exported (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
@@ -50,9 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.patch % 64:
         raise UsageError(f"--patch must be a multiple of 64, got {args.patch}")
+    if args.warmup < 0:
+        raise UsageError(f"--warmup must be 0 or more steps, got {args.warmup}")
+    if not (args.ema == 0 or 0 < args.ema < 1):
+        raise UsageError(f"--ema must be 0 (off) or a decay between 0 and 1, got {args.ema}")
     cfg = TrainConfig(
         data=args.data, out=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
         patch=args.patch, max_side=args.max_side, lr=args.lr, decay_from=args.decay_from,
+        warmup=args.warmup, ema=args.ema,
         seed=args.seed, device=args.device, amp=args.amp, threads=args.threads,
         save_every=args.save_every, val_every=args.val_every, val_dir=args.val_dir,
         resume=args.resume, init_weights=args.init_weights, patches_npy=args.patches_npy)

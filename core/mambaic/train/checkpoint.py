@@ -39,9 +39,12 @@ def _restore_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, g
 
 
 def save_checkpoint(path: str | Path, model: MambaIC, opt: torch.optim.Optimizer,
-                    aux_opt: torch.optim.Optimizer, progress: dict) -> None:
+                    aux_opt: torch.optim.Optimizer, progress: dict,
+                    extra: dict[str, torch.Tensor] | None = None) -> None:
+    """`extra`: more named tensors (the weight average), read back by `read_tensors`."""
     path = Path(path)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors.update(extra or {})
     meta = {"format": TAG, "config": json.dumps(model.cfg.to_dict()), "progress": json.dumps(progress),
             "opt": json.dumps(_flatten_optimizer("opt", opt, tensors)),
             "aux_opt": json.dumps(_flatten_optimizer("aux_opt", aux_opt, tensors))}
@@ -60,6 +63,12 @@ def read_checkpoint_config(path: str | Path) -> ModelConfig:
     if meta.get("format") != TAG:
         raise ValueError(f"{path}: not a mambaic training checkpoint")
     return ModelConfig.from_dict(json.loads(meta["config"]))
+
+
+def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
+    """The checkpoint's tensors whose names start with `prefix` (e.g. the weight average)."""
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
 
 
 def load_checkpoint(path: str | Path, model: MambaIC, opt: torch.optim.Optimizer,
