@@ -18,7 +18,9 @@ from pathlib import Path
 import torch
 
 from mambaic.models import MambaIC, build_model
-from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config
+from mambaic.train.averaging import PREFIX as EMA_PREFIX
+from mambaic.train.averaging import WeightAverage
+from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
 from mambaic.train.loop import lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
 
@@ -43,6 +45,11 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
     progress = load_checkpoint(ckpt, model, torch.optim.Adam(main_p), torch.optim.Adam(aux_p))
     config = run / "train_config.json"
     train_cfg = json.loads(config.read_text()) if config.exists() else {}
+    averaged = read_tensors(ckpt, EMA_PREFIX)
+    if averaged:  # training validates and exports the weight average: ship the same
+        ema = WeightAverage(model, train_cfg.get("ema") or 0.999)
+        ema.load_state_tensors(averaged)
+        model = ema.averaged(model)
     device = train_cfg.get("device")
     card = {
         "model": model.cfg.name,
@@ -51,6 +58,8 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
                      "batch_size": train_cfg.get("batch_size"), "patch": train_cfg.get("patch"),
                      "lr": train_cfg.get("lr"), "device": device,
+                     "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
+                     else "last step",
                      "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,
                      "data": DATA},
         **lineage(progress),

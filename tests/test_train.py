@@ -135,3 +135,60 @@ def test_training_steps_counts_every_stage():
     assert training_steps({"training": {"steps": 7}}) == 7
     assert training_steps({"training": {"steps": 7}, "total_steps": 19, "earlier_training": [{"steps": 12}]}) == 19
     assert training_steps({}) is None
+
+
+def test_exported_weights_are_the_checkpoints_weight_average(photos, tmp_path):
+    from safetensors.torch import load_file
+
+    from mambaic.train.averaging import PREFIX
+
+    out = tmp_path / "run"
+    assert _train(photos, out, 4, "--ema", "0.9") == 0
+    ckpt = load_file(str(out / "checkpoint.safetensors"))
+    exported = load_file(str(out / "mambaic-tiny-fp32.safetensors"))
+    name = "g_s.1.subpel_conv.0.weight"
+    assert torch_equal(exported[name], ckpt[PREFIX + name])
+    assert not torch_equal(exported[name], ckpt["model." + name])  # the average, not the last step
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["weights"] == "exponential moving average, decay 0.9"
+
+    assert _train(photos, out, 6, "--ema", "0.9") == 0  # resumes the average with the run
+    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card["training"]["steps"] == 6
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return a.shape == b.shape and bool(torch.equal(a, b))
+
+
+def test_non_finite_steps_are_skipped_and_a_run_of_them_stops_training(photos, tmp_path, monkeypatch):
+    import math
+
+    import torch
+
+    import mambaic.train.loop as loop
+
+    real_loss, calls = loop.rate_distortion_loss, {"n": 0}
+
+    def sometimes_nan(out, x, lam):
+        calls["n"] += 1
+        losses = real_loss(out, x, lam)
+        if calls["n"] == 2 or calls["n"] > 3:
+            losses["loss"] = losses["loss"] * float("nan")
+        return losses
+
+    monkeypatch.setattr(loop, "rate_distortion_loss", sometimes_nan)
+    out = tmp_path / "run"
+    cfg = TrainConfig(data=str(photos), out=str(out), model="tiny", steps=100, batch_size=2, patch=64,
+                      save_every=1000, warmup=0)
+    with pytest.raises(loop.DivergedError, match="25 consecutive steps .* lower --lr"):
+        loop.train(cfg)
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert len(rows) == 3 + loop.MAX_BAD_STEPS
+    assert math.isnan(float(rows[1]["loss"])) and not math.isnan(float(rows[2]["loss"]))
+    from safetensors.torch import load_file
+
+    saved = load_file(str(out / "checkpoint.safetensors"))
+    weights = [v for k, v in saved.items() if k.startswith("model.") and v.is_floating_point()]
+    assert weights and all(torch.isfinite(v).all() for v in weights)  # bad steps were never applied

@@ -223,10 +223,6 @@ def train(cfg: TrainConfig) -> Path:
             bad_steps = 0 if finite else bad_steps + 1
             if not finite and rank == 0:
                 tqdm.write(f"step {step}: non-finite loss or gradient (q={q:.2f}), step skipped")
-            if bad_steps >= MAX_BAD_STEPS:
-                raise DivergedError(f"{bad_steps} consecutive steps with non-finite loss or gradients "
-                                    f"at step {step}: training diverged; the last good weights are "
-                                    "in the checkpoint. Resume with a lower --lr.")
             now = time.time()
             dt, t_last = now - t_last, now
             if rank == 0:
@@ -242,6 +238,10 @@ def train(cfg: TrainConfig) -> Path:
                 checkpoint()
             if rank == 0 and cfg.val_dir and step % cfg.val_every == 0:
                 _validate_and_log(_for_coding(model, ema), cfg, out, step)
+            if bad_steps >= MAX_BAD_STEPS:
+                raise DivergedError(f"{bad_steps} consecutive steps with non-finite loss or gradients "
+                                    f"at step {step}: training diverged; the last good weights are "
+                                    "in the checkpoint. Resume with a lower --lr.")
     except KeyboardInterrupt:
         if rank == 0:
             tqdm.write("interrupted: saving checkpoint")
@@ -337,6 +337,7 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig) -> Path:
                      "batch_size": cfg.batch_size, "patch": cfg.patch, "lr": cfg.lr,
                      "data": str(cfg.data), "device": cfg.device,
                      "hardware": _hardware(cfg.device),
+                     "weights": f"exponential moving average, decay {cfg.ema}" if cfg.ema else "last step",
                      "lambdas": list(model.cfg.lambdas)},
         **lineage(progress),
     }
