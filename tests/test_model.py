@@ -126,3 +126,30 @@ def test_channels_last_input_trains_without_heap_corruption():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+def test_fp16_weights_keep_the_architectures_small_constants(tmp_path):
+    """fp16 rounds the likelihood bound (1e-9) and the GDN pedestal (1.5e-11) to zero; a zero
+    bound made training losses from shipped weights infinite. Such constants stay fp32, and
+    files written with rounded ones load with the model's own values."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from mambaic.weights import load_model, save_weights
+
+    bound = "latent.gaussian_conditional.likelihood_lower_bound.bound"
+    pedestal = "g_s.1.igdn.beta_reparam.pedestal"
+    path = tmp_path / "half.safetensors"
+    save_weights(build_model("tiny"), path, half=True)
+    stored = load_file(str(path))
+    assert stored["g_a.0.conv1.weight"].dtype == torch.float16
+    assert stored[bound].dtype == torch.float32 and stored[bound].item() == pytest.approx(1e-9)
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    old_style = {k: v.half() if v.is_floating_point() and v.numel() == 1 else v for k, v in stored.items()}
+    assert old_style[bound].item() == 0.0 and old_style[pedestal].item() == 0.0
+    old = tmp_path / "old.safetensors"
+    save_file(old_style, str(old), metadata=meta)
+    state = load_model(old)[0].state_dict()
+    assert state[bound].item() == pytest.approx(1e-9) and state[pedestal].item() == pytest.approx(1.4552e-11)

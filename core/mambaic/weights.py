@@ -71,15 +71,18 @@ def file_sha256(path: Path) -> str:
 def save_weights(model: MambaIC, path: str | Path, card: dict | None = None, half: bool = False) -> str:
     """Write model + config + card atomically; returns the file's SHA-256.
 
-    `half` stores float tensors as fp16 (half the size); they are widened to fp32 on load, so a
-    file's identity (its hash) stays the thing that must match between encoder and decoder.
+    `half` stores the parameters as fp16 (half the size); they are widened to fp32 on load, so
+    a file's identity (its hash) stays the thing that must match between encoder and decoder.
+    Buffers stay fp32: they are small constants such as the likelihood bound 1e-9 and the GDN
+    pedestal 1.5e-11, which fp16 rounds to zero.
     """
     model.update(force=False)
     path = Path(path)
+    params = {name for name, _ in model.named_parameters()}
     tensors = {}
     for k, v in model.state_dict().items():
         v = v.detach().cpu().contiguous()
-        if half and v.is_floating_point() and not k.endswith(_TABLE_SUFFIXES):
+        if half and k in params:
             v = v.half()
         tensors[k] = v
     meta = {"format": FORMAT_TAG, "format_version": FORMAT_VERSION,
@@ -124,6 +127,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> tuple[Mam
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{path}: cannot read tensors ({e})") from None
+    _keep_own_constants(model, tensors)
     try:
         load_state(model, {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     except RuntimeError as e:
@@ -131,6 +135,18 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> tuple[Mam
     model.to(device).eval()
     model.update(force=False)  # no-op when the file carried the tables
     return model, WeightsInfo(name=cfg.name, path=path, sha256=file_sha256(path), config=cfg, card=card)
+
+
+def _keep_own_constants(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Files written before buffers were kept in fp32 hold fp16 copies of the architecture's
+    constants, some of them rounded to zero (a zero likelihood bound makes training losses
+    infinite). Those constants are the model's own, so its values replace the rounded ones."""
+    params = {name for name, _ in model.named_parameters()}
+    for k, own in model.state_dict().items():
+        saved = tensors.get(k)
+        if (k not in params and not k.endswith(_TABLE_SUFFIXES) and saved is not None
+                and saved.dtype == torch.float16 and saved.shape == own.shape):
+            tensors[k] = own.clone()
 
 
 def load_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
