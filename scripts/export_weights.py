@@ -56,7 +56,8 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
         "parameters": sum(p.numel() for p in model.parameters()),
         "variable_rate": {"quality_range": [1, 5], "lambdas": list(model.cfg.lambdas)},
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
-                     "batch_size": train_cfg.get("batch_size"), "patch": train_cfg.get("patch"),
+                     "batch_size": train_cfg.get("batch_size", 0) * train_cfg.get("world_size", 1),
+                     "ranks": train_cfg.get("world_size", 1), "patch": train_cfg.get("patch"),
                      "lr": train_cfg.get("lr"), "device": device,
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",

@@ -178,7 +178,7 @@ def train(cfg: TrainConfig) -> Path:
     if writer and new_log:
         writer.writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr", "sec_per_step", "wall_s"])
     if rank == 0:
-        (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
+        (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "world_size": world}, indent=2))
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=rank != 0, dynamic_ncols=True, desc="train")
     step, wall0, t_last = start_step, float(progress["wall"]), time.time()
@@ -251,7 +251,7 @@ def train(cfg: TrainConfig) -> Path:
         bar.close()
         if log:
             log.close()
-    result = export(_for_coding(model, ema), out, progress, cfg) if rank == 0 else out
+    result = export(_for_coding(model, ema), out, progress, cfg, world) if rank == 0 else out
     if world > 1:
         torch.distributed.destroy_process_group()
     return result
@@ -327,14 +327,14 @@ def _validate_and_log(model: MambaIC, cfg: TrainConfig, out: Path, step: int) ->
     tqdm.write("val " + "  ".join(f"q{r['quality']:g}: {r['bpp']:.3f} bpp {r['psnr']:.2f} dB" for r in rows))
 
 
-def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig) -> Path:
+def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: int = 1) -> Path:
     """fp32 and fp16 safetensors with a model card describing how they were made."""
     model.eval()
     card = {
         "model": model.cfg.name,
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
-                     "batch_size": cfg.batch_size, "patch": cfg.patch, "lr": cfg.lr,
+                     "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
                      "data": str(cfg.data), "device": cfg.device,
                      "hardware": _hardware(cfg.device),
                      "weights": f"exponential moving average, decay {cfg.ema}" if cfg.ema else "last step",
