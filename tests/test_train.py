@@ -192,3 +192,21 @@ def test_non_finite_steps_are_skipped_and_a_run_of_them_stops_training(photos, t
     saved = load_file(str(out / "checkpoint.safetensors"))
     weights = [v for k, v in saved.items() if k.startswith("model.") and v.is_floating_point()]
     assert weights and all(torch.isfinite(v).all() for v in weights)  # bad steps were never applied
+
+
+def test_scaled_copies_add_denser_detail_and_skip_too_small_ones():
+    from mambaic.train.data import PatchSampler, scaled_copies
+
+    photo = np.zeros((200, 300, 3), np.uint8)
+    sizes = [c.shape for c in scaled_copies(photo, (1.0, 0.5, 0.25), min_side=64)]
+    assert sizes == [(200, 300, 3), (100, 150, 3)]  # 0.25 would be 50 px high: below a patch
+    sampler = PatchSampler([c for c in scaled_copies(photo, (1.0, 0.5), 64)], patch=64)
+    assert tuple(sampler.batch(3).shape) == (3, 3, 64, 64)
+
+
+def test_scales_must_be_factors_up_to_one(photos, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", str(photos), "--out", str(tmp_path), "--scales", "1,2"])
+    assert "factors in (0, 1]" in capsys.readouterr().err
+    assert _train(photos, tmp_path / "run", 1, "--scales", "1,0.75") == 0
+    assert json.loads((tmp_path / "run" / "train_config.json").read_text())["scales"] == [1.0, 0.75]

@@ -28,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patch", type=int, default=256, help="square crop size (a multiple of 64)")
     p.add_argument("--max-side", type=int, default=768,
                    help="down-scale photos so the short side is at most this (hides JPEG artefacts)")
+    p.add_argument("--scales", type=_scales, default=(1.0,), metavar="S,S,...",
+                   help="also train on copies of each photo down-scaled by these factors "
+                        "(e.g. 1,0.75,0.5: denser detail); default 1")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--decay-from", type=float, default=0.8,
                    help="fraction of --steps after which the learning rate falls to lr/10")
@@ -48,6 +51,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patches-npy", help="train on a pre-cut patch set (N,H,W,3 uint8 .npy) instead")
 
 
+def _scales(text: str) -> tuple[float, ...]:
+    """argparse type: comma-separated factors in (0, 1]."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected factors in (0, 1] separated by commas, got {text!r}")
+    return values
+
+
 def run(args: argparse.Namespace) -> int:
     from mambaic.cli.common import UsageError
     from mambaic.train.loop import TrainConfig, train
@@ -60,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--ema must be 0 (off) or a decay between 0 and 1, got {args.ema}")
     cfg = TrainConfig(
         data=args.data, out=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
-        patch=args.patch, max_side=args.max_side, lr=args.lr, decay_from=args.decay_from,
+        patch=args.patch, max_side=args.max_side, scales=args.scales, lr=args.lr, decay_from=args.decay_from,
         warmup=args.warmup, ema=args.ema,
         seed=args.seed, device=args.device, amp=args.amp, threads=args.threads,
         save_every=args.save_every, val_every=args.val_every, val_dir=args.val_dir,

@@ -52,6 +52,7 @@ class TrainConfig:
     batch_size: int = 8
     patch: int = 256
     max_side: int = 768
+    scales: tuple[float, ...] = (1.0,)  # extra down-scaled copies of each photo (see data.py)
     lr: float = 1e-4
     aux_lr: float = 1e-3
     decay_from: float = 0.8  # fraction of `steps` after which lr falls (cosine) to lr/10
@@ -162,7 +163,8 @@ def train(cfg: TrainConfig) -> Path:
     start_step = int(progress["step"])
     seed = cfg.seed + rank + 1000 * start_step  # a resumed run draws fresh batches
     sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed) if cfg.patches_npy
-               else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed))
+               else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed,
+                                                 scales=cfg.scales))
     if cfg.val_dir:
         validation_crops(cfg.val_dir)  # fail now, not at the first validation hours later
     rng = random.Random(seed)
