@@ -21,11 +21,18 @@ from mambaic.models import MambaIC, build_model
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
+from mambaic.train.data import list_images
 from mambaic.train.loop import lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
 
-DATA = ("87 photos from Debian/PyPI packages (gather_photos.sh train set), 4 held out for "
-        "validation; eval images never used")
+def describe_data(train_cfg: dict) -> str:
+    """What the run trained on, from its train_config.json: how many photos, and the scales."""
+    folder = Path(train_cfg.get("data", ""))
+    count = len(list_images(folder)) if folder.is_dir() else None
+    scales = [s for s in train_cfg.get("scales", [1.0]) if s != 1]
+    return (f"{count if count is not None else 'the'} photos under {folder} (shared/data/gather_photos.sh "
+            "train set; 4 held out for validation; evaluation images never used)"
+            + (f", plus copies down-scaled by {', '.join(f'{s:g}' for s in scales)}" if scales else ""))
 
 
 def latest_validation(val_csv: Path) -> list[dict]:
@@ -62,7 +69,7 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",
                      "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,
-                     "data": DATA},
+                     "data": describe_data(train_cfg)},
         **lineage(progress),
         "validation_payload_bpp_psnr": latest_validation(run / "val.csv"),
     }
