@@ -26,7 +26,8 @@ set --
 status=0
 timeout -s TERM -k 120 "${MINUTES}m" python3 -m mambaic train .devdata/train --out "$RUN" \
     --model lite --device "${DEVICE:-cuda}" ${AMP---amp} --patch "${PATCH:-256}" \
-    --batch-size "${BATCH:-8}" --lr "${LR:-1.5e-4}" --scales "${SCALES:-1,0.75,0.5}" \
+    --batch-size "${BATCH:-8}" --lr "${LR:-1.5e-4}" --scales "${SCALES:-1,0.7,0.5,0.35}" \
+    --detail-draws "${DRAWS:-3}" \
     --steps "${STEPS:-1000000}" --save-every 500 \
     "$@" || status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || exit "$status"   # 124: stopped by the timer

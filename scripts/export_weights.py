@@ -26,13 +26,15 @@ from mambaic.train.loop import lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
 
 def describe_data(train_cfg: dict) -> str:
-    """What the run trained on, from its train_config.json: how many photos, and the scales."""
+    """What the run trained on, from its train_config.json: how many photos, scales, patch choice."""
     folder = Path(train_cfg.get("data", ""))
     count = len(list_images(folder)) if folder.is_dir() else None
     scales = [s for s in train_cfg.get("scales", [1.0]) if s != 1]
+    draws = train_cfg.get("detail_draws", 1)
     return (f"{count if count is not None else 'the'} photos under {folder} (shared/data/gather_photos.sh "
             "train set; 4 held out for validation; evaluation images never used)"
-            + (f", plus copies down-scaled by {', '.join(f'{s:g}' for s in scales)}" if scales else ""))
+            + (f", plus copies down-scaled by {', '.join(f'{s:g}' for s in scales)}" if scales else "")
+            + (f"; each patch the most detailed of {draws} random crops" if draws > 1 else ""))
 
 
 def latest_validation(val_csv: Path) -> list[dict]:

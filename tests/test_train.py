@@ -210,3 +210,26 @@ def test_scales_must_be_factors_up_to_one(photos, tmp_path, capsys):
     assert "factors in (0, 1]" in capsys.readouterr().err
     assert _train(photos, tmp_path / "run", 1, "--scales", "1,0.75") == 0
     assert json.loads((tmp_path / "run" / "train_config.json").read_text())["scales"] == [1.0, 0.75]
+
+
+def test_detail_draws_prefer_textured_crops():
+    from mambaic.train.data import PatchSampler, detail
+
+    flat = np.full((64, 256, 3), 128, np.uint8)
+    stripes = np.zeros((64, 256, 3), np.uint8)
+    stripes[:, ::2] = 255
+    photo = np.concatenate([flat, stripes], axis=1)  # left half flat, right half striped
+    sampler = PatchSampler([photo], patch=64, seed=1, detail_draws=4)
+    textured = sum(detail((b * 255).byte().permute(1, 2, 0).numpy()) > 100 for b in sampler.batch(40))
+    uniform = PatchSampler([photo], patch=64, seed=1, detail_draws=1)
+    textured_uniform = sum(detail((b * 255).byte().permute(1, 2, 0).numpy()) > 100 for b in uniform.batch(40))
+    assert textured > textured_uniform and textured >= 30
+    with pytest.raises(ValueError, match="detail_draws"):
+        PatchSampler([photo], patch=64, detail_draws=0)
+
+
+def test_detail_draws_option_reaches_the_run_config(photos, tmp_path, capsys):
+    assert main(["train", str(photos), "--out", str(tmp_path), "--detail-draws", "0"]) != 0
+    assert "--detail-draws must be 1 or more" in capsys.readouterr().err
+    assert _train(photos, tmp_path / "run", 1, "--detail-draws", "3") == 0
+    assert json.loads((tmp_path / "run" / "train_config.json").read_text())["detail_draws"] == 3

@@ -31,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scales", type=_scales, default=(1.0,), metavar="S,S,...",
                    help="also train on copies of each photo down-scaled by these factors "
                         "(e.g. 1,0.75,0.5: denser detail); default 1")
+    p.add_argument("--detail-draws", type=int, default=1, metavar="K",
+                   help="make each patch the most detailed (largest luma gradient) of K random crops; "
+                        "counters smooth sources such as wallpapers (default 1: uniform crops)")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--decay-from", type=float, default=0.8,
                    help="fraction of --steps after which the learning rate falls to lr/10")
@@ -68,13 +71,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.patch % 64:
         raise UsageError(f"--patch must be a multiple of 64, got {args.patch}")
+    if args.detail_draws < 1:
+        raise UsageError(f"--detail-draws must be 1 or more, got {args.detail_draws}")
     if args.warmup < 0:
         raise UsageError(f"--warmup must be 0 or more steps, got {args.warmup}")
     if not (args.ema == 0 or 0 < args.ema < 1):
         raise UsageError(f"--ema must be 0 (off) or a decay between 0 and 1, got {args.ema}")
     cfg = TrainConfig(
         data=args.data, out=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
-        patch=args.patch, max_side=args.max_side, scales=args.scales, lr=args.lr, decay_from=args.decay_from,
+        patch=args.patch, max_side=args.max_side, scales=args.scales,
+        detail_draws=args.detail_draws, lr=args.lr, decay_from=args.decay_from,
         warmup=args.warmup, ema=args.ema,
         seed=args.seed, device=args.device, amp=args.amp, threads=args.threads,
         save_every=args.save_every, val_every=args.val_every, val_dir=args.val_dir,

@@ -53,6 +53,7 @@ class TrainConfig:
     patch: int = 256
     max_side: int = 768
     scales: tuple[float, ...] = (1.0,)  # extra down-scaled copies of each photo (see data.py)
+    detail_draws: int = 1  # each patch is the most detailed of this many random crops (data.py)
     lr: float = 1e-4
     aux_lr: float = 1e-3
     decay_from: float = 0.8  # fraction of `steps` after which lr falls (cosine) to lr/10
@@ -162,9 +163,9 @@ def train(cfg: TrainConfig) -> Path:
             tqdm.write("checkpoint has no weight average: starting it from the current weights")
     start_step = int(progress["step"])
     seed = cfg.seed + rank + 1000 * start_step  # a resumed run draws fresh batches
-    sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed) if cfg.patches_npy
+    sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed, cfg.detail_draws) if cfg.patches_npy
                else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed,
-                                                 scales=cfg.scales))
+                                             scales=cfg.scales, detail_draws=cfg.detail_draws))
     if cfg.val_dir:
         validation_crops(cfg.val_dir)  # fail now, not at the first validation hours later
     rng = random.Random(seed)
