@@ -21,20 +21,9 @@ from mambaic.models import MambaIC, build_model
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
-from mambaic.train.data import list_images
+from mambaic.train.data import describe_data
 from mambaic.train.loop import lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
-
-def describe_data(train_cfg: dict) -> str:
-    """What the run trained on, from its train_config.json: how many photos, scales, patch choice."""
-    folder = Path(train_cfg.get("data", ""))
-    count = len(list_images(folder)) if folder.is_dir() else None
-    scales = [s for s in train_cfg.get("scales", [1.0]) if s != 1]
-    draws = train_cfg.get("detail_draws", 1)
-    return (f"{count if count is not None else 'the'} photos under {folder} (shared/data/gather_photos.sh "
-            "train set; 4 held out for validation; evaluation images never used)"
-            + (f", plus copies down-scaled by {', '.join(f'{s:g}' for s in scales)}" if scales else "")
-            + (f"; each patch the most detailed of {draws} random crops" if draws > 1 else ""))
 
 
 def latest_validation(val_csv: Path) -> list[dict]:
@@ -71,7 +60,9 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",
                      "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,
-                     "data": describe_data(train_cfg)},
+                     "data": describe_data(train_cfg.get("data", ""), tuple(train_cfg.get("scales", [1.0])),
+                                           train_cfg.get("detail_draws", 1), train_cfg.get("val_dir"))
+                     + " (evaluation images never used)"},
         **lineage(progress),
         "validation_payload_bpp_psnr": latest_validation(run / "val.csv"),
     }

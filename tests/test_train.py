@@ -233,3 +233,5 @@ def test_detail_draws_option_reaches_the_run_config(photos, tmp_path, capsys):
     assert "--detail-draws must be 1 or more" in capsys.readouterr().err
     assert _train(photos, tmp_path / "run", 1, "--detail-draws", "3") == 0
     assert json.loads((tmp_path / "run" / "train_config.json").read_text())["detail_draws"] == 3
+    card = json.loads((tmp_path / "run" / "model_card.json").read_text())
+    assert card["training"]["data"].endswith("each patch the most detailed of 3 random crops")

@@ -70,6 +70,26 @@ def detail(crop: np.ndarray) -> float:
     return float(np.abs(np.diff(luma, axis=0)).mean() + np.abs(np.diff(luma, axis=1)).mean())
 
 
+def describe_data(data: str | Path, scales: tuple[float, ...] = (1.0,), detail_draws: int = 1,
+                  val_dir: str | Path | None = None) -> str:
+    """What a run trained on, for model cards: photo counts, scaled copies and patch choice.
+
+    One wording for the card a run writes and the one `scripts/export_weights.py` ships, so the
+    history kept for earlier stages (`earlier_training`) reads the same as the stage itself.
+    """
+    folder = Path(data)
+    count = len(list_images(folder)) if folder.is_dir() else "the"
+    text = f"{count} photos under {folder}"
+    if val_dir and Path(val_dir).is_dir():
+        text += f" ({len(list_images(val_dir, 'validation'))} more held out for validation in {val_dir})"
+    extra = [s for s in scales if s != 1]
+    if extra:
+        text += f", plus copies down-scaled by {', '.join(f'{s:g}' for s in extra)}"
+    if detail_draws > 1:
+        text += f"; each patch the most detailed of {detail_draws} random crops"
+    return text
+
+
 class PatchSampler:
     """Random crops (with flips) from photos held in memory."""
 
@@ -104,7 +124,9 @@ class PatchSampler:
     def batch(self, size: int) -> torch.Tensor:
         out = np.empty((size, self.patch, self.patch, 3), dtype=np.uint8)
         for i in range(size):
-            crop = max((self._random_crop() for _ in range(self.detail_draws)), key=detail)
+            crop = self._random_crop()
+            if self.detail_draws > 1:  # uniform crops need no scoring
+                crop = max([crop] + [self._random_crop() for _ in range(self.detail_draws - 1)], key=detail)
             if self.rng.random() < 0.5:
                 crop = crop[:, ::-1]
             if self.rng.random() < 0.5:

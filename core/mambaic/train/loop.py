@@ -38,7 +38,7 @@ from mambaic.train.checkpoint import (
     read_tensors,
     save_checkpoint,
 )
-from mambaic.train.data import PatchSampler
+from mambaic.train.data import PatchSampler, describe_data
 from mambaic.train.validate import validate, validation_crops
 from mambaic.weights import load_model, save_weights
 
@@ -338,7 +338,8 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: i
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
                      "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
-                     "data": str(cfg.data), "device": cfg.device,
+                     "data": describe_data(cfg.data, cfg.scales, cfg.detail_draws, cfg.val_dir),
+                     "device": cfg.device,
                      "hardware": _hardware(cfg.device),
                      "weights": f"exponential moving average, decay {cfg.ema}" if cfg.ema else "last step",
                      "lambdas": list(model.cfg.lambdas)},
