@@ -22,7 +22,7 @@ from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
 from mambaic.train.data import describe_data
-from mambaic.train.loop import lineage
+from mambaic.train.loop import describe_lr, lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
 
 
@@ -57,6 +57,9 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
                      "batch_size": train_cfg.get("batch_size", 0) * train_cfg.get("world_size", 1),
                      "ranks": train_cfg.get("world_size", 1), "patch": train_cfg.get("patch"),
                      "lr": train_cfg.get("lr"), "device": device,
+                     **({"lr_schedule": describe_lr(train_cfg["warmup"], train_cfg["lr"],
+                                                    train_cfg["decay_from"], train_cfg["steps"])}
+                        if {"warmup", "lr", "decay_from", "steps"} <= train_cfg.keys() else {}),
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",
                      "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,

@@ -13,7 +13,7 @@ from PIL import Image
 
 from mambaic import load_codec
 from mambaic.cli.main import main
-from mambaic.train.loop import TrainConfig, lr_at
+from mambaic.train.loop import TrainConfig, describe_lr, lr_at
 from mambaic.weights import load_model
 
 
@@ -51,6 +51,7 @@ def test_run_resume_and_export(photos, tmp_path):
     assert _log_steps(out) == [1, 2, 3, 4, 5]
     card = json.loads((out / "model_card.json").read_text())
     assert card["training"]["steps"] == 5 and "earlier_training" not in card
+    assert "cosine decay" in card["training"]["lr_schedule"]
 
     for name in ("mambaic-tiny-fp32.safetensors", "mambaic-tiny-fp16.safetensors"):
         codec = load_codec(out / name)
@@ -93,6 +94,8 @@ def test_learning_rate_warms_up_holds_then_decays_to_a_tenth():
     assert lr_at(99, cfg) == lr_at(100, cfg) == lr_at(799, cfg) == 1e-4
     assert 1e-5 < lr_at(900, cfg) < 1e-4
     assert lr_at(1000, cfg) == pytest.approx(1e-5)
+    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps) == (
+        "linear warm-up over 100 steps, 0.0001 until step 800, then cosine decay to 1e-05 planned at step 1000")
 
 
 def test_validation_folder_without_usable_images_fails_before_training(photos, tmp_path, capsys):

@@ -91,6 +91,14 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def describe_lr(warmup: int, lr: float, decay_from: float, steps: int) -> str:
+    """`lr_at`'s schedule in words for the model card: a stage's lr alone does not say whether
+    it ended on a decay, which is worth ~1 dB at q5 here. Steps are those of the last launch."""
+    start = int(decay_from * steps)
+    return (f"linear warm-up over {warmup} steps, {lr:g} until step {start}, then cosine decay to "
+            f"{lr / 10:g} planned at step {steps}")
+
+
 def _split_parameters(model: MambaIC) -> tuple[list, list]:
     main, aux = [], []
     for name, p in model.named_parameters():
@@ -338,6 +346,7 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: i
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
                      "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
+                     "lr_schedule": describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps),
                      "data": describe_data(cfg.data, cfg.scales, cfg.detail_draws, cfg.val_dir),
                      "device": cfg.device,
                      "hardware": _hardware(cfg.device),
