@@ -14,18 +14,16 @@ further (or a wider synthesis) moves it. Forward passes only, so this runs in se
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
 
+from mambaic.codec.codec import to_uint8
 from mambaic.codec.image_io import load_image
 from mambaic.codec.padding import pad_edges
+from mambaic.eval.metrics import psnr
+from mambaic.train.data import list_images
 from mambaic.weights import load_model
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    return 10 * math.log10(1 / torch.mean((a.clamp(0, 1) - b) ** 2).item())
 
 
 def main() -> int:
@@ -37,21 +35,22 @@ def main() -> int:
     model, _ = load_model(args.weights)
     print("image,quality,ceiling_db,noisy_db,rounded_db")
     torch.manual_seed(0)
-    for path in sorted(p for p in args.images.iterdir() if p.is_file()):
+    for path in list_images(args.images, "image"):
         rgb = load_image(path).rgb
         h, w = rgb.shape[:2]
-        padded = pad_edges(rgb, model.pad_multiple)
-        x = torch.from_numpy(padded.copy()).permute(2, 0, 1)[None].float().div(255)
-        ref = x[..., :h, :w]
+        x = torch.from_numpy(pad_edges(rgb, model.pad_multiple).copy()).permute(2, 0, 1)[None].float().div(255)
+
+        def db(x_hat: torch.Tensor) -> str:  # PSNR of the uint8 image a decoder would hand back
+            return f"{psnr(rgb, to_uint8(x_hat)[:h, :w]):.2f}"
+
         with torch.no_grad():
             for q in args.quality:
                 y = model.g_a(x) * model.gain.gain(q)
                 inv = model.gain.inverse_gain(q)
-                ceiling = model.g_s(y * inv)[..., :h, :w]
-                noisy = model.g_s((y + torch.rand_like(y) - 0.5) * inv)[..., :h, :w]
-                rounded = model(x, q)["x_hat"][..., :h, :w]
-                print(f"{path.name},{q:g},{psnr(ceiling, ref):.2f},{psnr(noisy, ref):.2f},"
-                      f"{psnr(rounded, ref):.2f}", flush=True)
+                ceiling = model.g_s(y * inv)
+                noisy = model.g_s((y + torch.rand_like(y) - 0.5) * inv)
+                rounded = model(x, q)["x_hat"]
+                print(f"{path.name},{q:g},{db(ceiling)},{db(noisy)},{db(rounded)}", flush=True)
     return 0
 
 

@@ -80,23 +80,31 @@ class DivergedError(RuntimeError):
     """Training produced only non-finite losses or gradients for MAX_BAD_STEPS steps."""
 
 
+#: The fraction of the peak learning rate the cosine decay ends at.
+LR_FLOOR = 0.1
+
+
+def decay_start(decay_from: float, steps: int) -> int:
+    """The step where the cosine decay begins, shared by `lr_at` and `describe_lr`."""
+    return int(decay_from * steps)
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up over the first `warmup` steps, flat, then cosine decay to lr/10."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    start = int(cfg.decay_from * cfg.steps)
+    start = decay_start(cfg.decay_from, cfg.steps)
     if step < start:
         return cfg.lr
     t = min(1.0, (step - start) / max(1, cfg.steps - start))
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+    return cfg.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 def describe_lr(warmup: int, lr: float, decay_from: float, steps: int) -> str:
     """`lr_at`'s schedule in words for the model card: a stage's lr alone does not say whether
     it ended on a decay, which is worth ~1 dB at q5 here. Steps are those of the last launch."""
-    start = int(decay_from * steps)
-    return (f"linear warm-up over {warmup} steps, {lr:g} until step {start}, then cosine decay to "
-            f"{lr / 10:g} planned at step {steps}")
+    return (f"linear warm-up over {warmup} steps, {lr:g} until step {decay_start(decay_from, steps)}, "
+            f"then cosine decay to {lr * LR_FLOOR:g} planned at step {steps}")
 
 
 def _split_parameters(model: MambaIC) -> tuple[list, list]:
