@@ -1,11 +1,17 @@
 """Export trained weights as the shipped ones (fp16 safetensors + model card JSON).
 
-Usage: python scripts/export_weights.py SOURCE [DEST]   (DEST defaults to resources/weights/)
+Usage: python scripts/export_weights.py SOURCE [DEST] [--history CARD]
+       (DEST defaults to resources/weights/)
 
 SOURCE is a run folder (its checkpoint.safetensors, train_config.json and val.csv are read) or a
 weights file such as the fp32 file joined from a GPU call's parts (its own card is kept, and a
 val.csv beside it is read). The card records steps, wall time, hardware, the stages behind
 `--init-weights`, and the latest validation rows (real bytes).
+
+`--history CARD` (the card of the weights shipped so far, resources/weights/model_card.json)
+takes the earlier stages' text from that card, where it was written with more care than the
+weights files record (older runs stored only a folder path as their data), and notes which
+shipped weights the last of them became: the card then needs no editing by hand.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
                      "ranks": train_cfg.get("world_size", 1), "patch": train_cfg.get("patch"),
                      "lr": train_cfg.get("lr"), "device": device,
                      **({"lr_schedule": describe_lr(train_cfg["warmup"], train_cfg["lr"],
-                                                    train_cfg["decay_from"], train_cfg["steps"])}
+                                                    train_cfg["decay_from"], train_cfg["steps"],
+                                                    progress["step"])}
                         if {"warmup", "lr", "decay_from", "steps"} <= train_cfg.keys() else {}),
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",
@@ -81,10 +88,42 @@ def from_weights(path: Path) -> tuple[MambaIC, dict]:
     return model, card
 
 
+def _same_stage(a: dict, b: dict) -> bool:
+    return a.get("steps") == b.get("steps") and a.get("wall_seconds") == b.get("wall_seconds")
+
+
+def with_history(card: dict, shipped: dict) -> dict:
+    """`card` with its earlier stages read from the shipped card `shipped` where they match
+    (same steps and wall time); each keeps the SHA-256 it ended at. The shipped card's own last
+    stage, when it is one of them, gets a `shipped_as` note naming the shipped file."""
+    known = [*shipped.get("earlier_training", []), shipped.get("training", {})]
+    stages = []
+    for stage in card.get("earlier_training", []):
+        match = next((s for s in known if _same_stage(s, stage)), None)
+        if match is None:
+            stages.append(stage)
+            continue
+        merged = {**stage, **match, "ended_at_sha256": stage.get("ended_at_sha256")}
+        if match is shipped.get("training") and shipped.get("sha256"):
+            total = shipped.get("total_steps", match.get("steps"))
+            merged["shipped_as"] = (f"the {total}-step weights (sha256 {shipped['sha256'][:12]}...), "
+                                    "exported from the same checkpoint in fp16")
+        stages.append(merged)
+    return {**card, "earlier_training": stages} if stages else card
+
+
 def main() -> int:
-    source = Path(sys.argv[1])
-    dest = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("resources/weights")
+    args = sys.argv[1:]
+    history = None
+    if "--history" in args:
+        at = args.index("--history")
+        history = json.loads(Path(args[at + 1]).read_text())
+        del args[at:at + 2]
+    source = Path(args[0])
+    dest = Path(args[1]) if len(args) > 1 else Path("resources/weights")
     model, card = from_run(source) if source.is_dir() else from_weights(source)
+    if history is not None:
+        card = with_history(card, history)
     model.eval()
     model.update(force=True)
     path = dest / DEFAULT_WEIGHTS_NAME

@@ -94,8 +94,10 @@ def test_learning_rate_warms_up_holds_then_decays_to_a_tenth():
     assert lr_at(99, cfg) == lr_at(100, cfg) == lr_at(799, cfg) == 1e-4
     assert 1e-5 < lr_at(900, cfg) < 1e-4
     assert lr_at(1000, cfg) == pytest.approx(1e-5)
-    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps) == (
-        "linear warm-up over 100 steps, 0.0001 until step 800, then cosine decay to 1e-05 planned at step 1000")
+    plan = "linear warm-up over 100 steps, 0.0001 until step 800, then cosine decay to 1e-05 planned at step 1000"
+    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps, 1000) == plan + " (reached)"
+    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps, 900) == (
+        plan + f" (stopped after 900 steps, last lr {lr_at(899, cfg):.2g})")
 
 
 def test_validation_folder_without_usable_images_fails_before_training(photos, tmp_path, capsys):
