@@ -16,9 +16,9 @@ shipped weights the last of them became: the card then needs no editing by hand.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
 import torch
@@ -113,17 +113,16 @@ def with_history(card: dict, shipped: dict) -> dict:
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    history = None
-    if "--history" in args:
-        at = args.index("--history")
-        history = json.loads(Path(args[at + 1]).read_text())
-        del args[at:at + 2]
-    source = Path(args[0])
-    dest = Path(args[1]) if len(args) > 1 else Path("resources/weights")
+    parser = argparse.ArgumentParser(description="Export trained weights as the shipped ones.")
+    parser.add_argument("source", type=Path, help="run folder or weights file")
+    parser.add_argument("dest", type=Path, nargs="?", default=Path("resources/weights"))
+    parser.add_argument("--history", type=Path, metavar="CARD",
+                        help="model card of the weights shipped so far")
+    args = parser.parse_args()
+    source, dest = args.source, args.dest
     model, card = from_run(source) if source.is_dir() else from_weights(source)
-    if history is not None:
-        card = with_history(card, history)
+    if args.history is not None:
+        card = with_history(card, json.loads(args.history.read_text()))
     model.eval()
     model.update(force=True)
     path = dest / DEFAULT_WEIGHTS_NAME
