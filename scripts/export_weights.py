@@ -28,8 +28,11 @@ from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
 from mambaic.train.data import describe_data
-from mambaic.train.loop import describe_lr, lineage
+from mambaic.train.loop import TrainConfig, describe_lr, lineage
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
+
+#: The train_config.json fields that fix the lr schedule.
+SCHEDULE_FIELDS = ("warmup", "lr", "decay_from", "steps")
 
 
 def latest_validation(val_csv: Path) -> list[dict]:
@@ -55,6 +58,7 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
         ema.load_state_tensors(averaged)
         model = ema.averaged(model)
     device = train_cfg.get("device")
+    schedule = {k: train_cfg[k] for k in SCHEDULE_FIELDS if k in train_cfg}
     card = {
         "model": model.cfg.name,
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -63,10 +67,8 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
                      "batch_size": train_cfg.get("batch_size", 0) * train_cfg.get("world_size", 1),
                      "ranks": train_cfg.get("world_size", 1), "patch": train_cfg.get("patch"),
                      "lr": train_cfg.get("lr"), "device": device,
-                     **({"lr_schedule": describe_lr(train_cfg["warmup"], train_cfg["lr"],
-                                                    train_cfg["decay_from"], train_cfg["steps"],
-                                                    progress["step"])}
-                        if {"warmup", "lr", "decay_from", "steps"} <= train_cfg.keys() else {}),
+                     **({"lr_schedule": describe_lr(TrainConfig(data="", **schedule), progress["step"])}
+                        if len(schedule) == len(SCHEDULE_FIELDS) else {}),
                      "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
                      else "last step",
                      "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,

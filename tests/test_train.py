@@ -95,8 +95,8 @@ def test_learning_rate_warms_up_holds_then_decays_to_a_tenth():
     assert 1e-5 < lr_at(900, cfg) < 1e-4
     assert lr_at(1000, cfg) == pytest.approx(1e-5)
     plan = "linear warm-up over 100 steps, 0.0001 until step 800, then cosine decay to 1e-05 planned at step 1000"
-    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps, 1000) == plan + " (reached)"
-    assert describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps, 900) == (
+    assert describe_lr(cfg, 1000) == plan + " (reached)"
+    assert describe_lr(cfg, 900) == (
         plan + f" (stopped after 900 steps, last lr {lr_at(899, cfg):.2g})")
 
 

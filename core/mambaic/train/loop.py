@@ -100,17 +100,16 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def describe_lr(warmup: int, lr: float, decay_from: float, steps: int, ended_at: int) -> str:
+def describe_lr(cfg: TrainConfig, ended_at: int) -> str:
     """`lr_at`'s schedule in words for the model card: a stage's lr alone does not say whether
     it ended on a decay, which is worth ~1 dB at q5 here, so it also says where the stage
     stopped (`ended_at` steps done) and the last lr used. Steps are those of the last launch."""
-    plan = (f"linear warm-up over {warmup} steps, {lr:g} until step {decay_start(decay_from, steps)}, "
-            f"then cosine decay to {lr * LR_FLOOR:g} planned at step {steps}")
-    if ended_at >= steps:
+    plan = (f"linear warm-up over {cfg.warmup} steps, {cfg.lr:g} until step "
+            f"{decay_start(cfg.decay_from, cfg.steps)}, then cosine decay to {cfg.lr * LR_FLOOR:g} "
+            f"planned at step {cfg.steps}")
+    if ended_at >= cfg.steps:
         return plan + " (reached)"
-    schedule = TrainConfig(data="", out="", steps=steps, lr=lr, decay_from=decay_from, warmup=warmup)
-    last = lr_at(max(0, ended_at - 1), schedule)
-    return plan + f" (stopped after {ended_at} steps, last lr {last:.2g})"
+    return plan + f" (stopped after {ended_at} steps, last lr {lr_at(max(0, ended_at - 1), cfg):.2g})"
 
 
 def _split_parameters(model: MambaIC) -> tuple[list, list]:
@@ -360,8 +359,7 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: i
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
                      "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
-                     "lr_schedule": describe_lr(cfg.warmup, cfg.lr, cfg.decay_from, cfg.steps,
-                                                  progress["step"]),
+                     "lr_schedule": describe_lr(cfg, progress["step"]),
                      "data": describe_data(cfg.data, cfg.scales, cfg.detail_draws, cfg.val_dir),
                      "device": cfg.device,
                      "hardware": _hardware(cfg.device),
