@@ -141,6 +141,17 @@ def read_mic(path: Path) -> bytes:
 
 # ---- shared options -------------------------------------------------------------------------
 
+def step_count(text: str) -> int:
+    """argparse type: a number of steps, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", metavar="PATH", type=Path,
                         help="weights file (.safetensors); default: the shipped weights, "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mambaic.cli.common import EXIT_OK, add_model_options
+from mambaic.cli.common import EXIT_OK, add_model_options, step_count
 
 HELP = "rate-distortion evaluation against JPEG, WebP, AVIF, JPEG XL and HEVC"
 
@@ -77,6 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="output folder (default: ./eval-results)",
     )
+    parser.add_argument(
+        "--refine", type=step_count, default=0, metavar="STEPS",
+        help="encode mambaic with STEPS steps of latent refinement (slower encoding, smaller "
+        "files; default 0, as `mambaic encode` does by default)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_options(parser)
 
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         weights=str(args.weights) if args.weights else None,
         device=args.device,
         show_progress=not args.quiet,
+        refine_steps=args.refine,
     )
     written = report.write_all(result, args.out)
     for row in result.bd_rows:

@@ -48,6 +48,7 @@ def _contenders(
     qualities: Sequence[float] | None,
     weights: str | None,
     device: str,
+    refine_steps: int,
 ) -> tuple[list[SweptCodec], dict[str, str], str, str | None]:
     wanted = list(names) if names is not None else None
     with_mambaic = wanted is None or MAMBAIC in wanted
@@ -57,7 +58,7 @@ def _contenders(
     if with_mambaic:
         from mambaic.eval import learned  # imports the model stack only when it is needed
 
-        ours, model, sha256 = learned.mambaic_codec(weights, device, qualities)
+        ours, model, sha256 = learned.mambaic_codec(weights, device, qualities, refine_steps)
         chosen.insert(0, ours)
     return chosen, missing, model, sha256
 
@@ -77,15 +78,17 @@ def run_eval(
     weights: str | None = None,
     device: str = "cpu",
     show_progress: bool = True,
+    refine_steps: int = 0,
 ) -> EvalRun:
     """Measure the chosen codecs on the images of ``folder`` and compute their BD-rates.
 
     ``qualities`` applies to mambaic (default: the model's paper qualities); each classic codec
     sweeps its own quality range. ``codecs`` defaults to mambaic plus every available classic one.
+    ``refine_steps`` is passed to mambaic's encoder (latent refinement; 0 = off).
     """
     self_test = bdrate.self_test()  # refuse to report BD-rates from broken arithmetic
     images = load_images(folder, limit)
-    contenders, missing, model, sha256 = _contenders(codecs, qualities, weights, device)
+    contenders, missing, model, sha256 = _contenders(codecs, qualities, weights, device, refine_steps)
     total = len(images) * sum(len(c.sweep) for c in contenders)
     measurements: list[Measurement] = []
     with tqdm(total=total, unit="code", disable=not show_progress) as bar:

@@ -42,24 +42,26 @@ def describe_weights(codec: mambaic.Codec) -> str:
 
 
 def mambaic_codec(
-    weights: str | None, device: str, qualities: Sequence[float] | None
+    weights: str | None, device: str, qualities: Sequence[float] | None, refine_steps: int = 0
 ) -> tuple[SweptCodec, str, str]:
-    """The loaded codec as a :class:`SweptCodec`, a description of its weights and their SHA-256."""
+    """The loaded codec as a :class:`SweptCodec`, a description of its weights (and of the
+    encoder's refinement, which changes the results) and their SHA-256."""
     codec = mambaic.load_codec(weights=weights, device=device)
     sweep = tuple(float(q) for q in (qualities or codec.paper_qualities))
+    encoder = f", encoder refinement {refine_steps} steps" if refine_steps else ""
 
     def encode(rgb: np.ndarray, quality: float) -> bytes:
-        return codec.compress(Image.fromarray(rgb, "RGB"), quality)
+        return codec.compress(Image.fromarray(rgb, "RGB"), quality, refine_steps=refine_steps)
 
     def decode(data: bytes) -> np.ndarray:
         return np.asarray(codec.decompress(data).convert("RGB"))
 
     ours = SweptCodec(
         name="mambaic",
-        label=f"mambaic ({codec.weights.name})",
-        settings=f"mambaic {mambaic.__version__}, {codec.weights.name} model, quality 1-5 scale",
+        label=f"mambaic ({codec.weights.name}{', refined' if refine_steps else ''})",
+        settings=f"mambaic {mambaic.__version__}, {codec.weights.name} model, quality 1-5 scale{encoder}",
         sweep=sweep,
         encode=encode,
         decode=decode,
     )
-    return ours, describe_weights(codec), codec.weights.sha256
+    return ours, describe_weights(codec) + encoder, codec.weights.sha256

@@ -48,8 +48,13 @@ class ChannelSpatialLatentCodec(nn.Module):
                       y_hat_k: torch.Tensor) -> torch.Tensor:
         return y_hat_k + self.lrp[k](hyper[:, : self.cfg.M], prev, y_hat_k)
 
-    def forward(self, y: torch.Tensor, hyper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training/validation pass → (ŷ with straight-through rounding, likelihoods of y)."""
+    def forward(self, y: torch.Tensor, hyper: torch.Tensor,
+                noise: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training/validation pass → (ŷ with straight-through rounding, likelihoods of y).
+
+        With ``noise``, the likelihoods are those of y + U(−½, ½) drawn from that generator
+        whatever the module's mode (encoder-side refinement needs a reproducible rate gradient).
+        """
         anchor = checkerboard_anchor_mask(y.shape[2], y.shape[3], y.device)
         done, likelihoods = [], []
         for k, y_k in enumerate(y.chunk(self.cfg.num_slices, dim=1)):
@@ -60,7 +65,10 @@ class ChannelSpatialLatentCodec(nn.Module):
             mean_n, scale_n = self.params[k](known, anchors)
             mean = torch.where(anchor, mean_a, mean_n)
             scale = torch.where(anchor, scale_a, scale_n)
-            _, lik = self.gaussian_conditional(y_k, scale, means=mean)
+            if noise is None:
+                _, lik = self.gaussian_conditional(y_k, scale, means=mean)
+            else:
+                lik = gaussian_coding.noisy_likelihood(self.gaussian_conditional, y_k, scale, mean, noise)
             likelihoods.append(lik)
             done.append(self._finish_slice(k, hyper, prev, ste_round(y_k - mean) + mean))
         return torch.cat(done, dim=1), torch.cat(likelihoods, dim=1)

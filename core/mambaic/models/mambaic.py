@@ -8,8 +8,9 @@ from torch import nn
 from mambaic._compressai import EntropyBottleneck
 from mambaic.errors import Cancelled
 from mambaic.models.config import ModelConfig
-from mambaic.models.gain import GainUnit, check_quality
+from mambaic.models.gain import GainUnit, check_quality, lambda_for_quality
 from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
+from mambaic.models.refine import refine_latents
 from mambaic.models.streams import LatentStreams
 from mambaic.models.transforms import (
     analysis_transform,
@@ -78,23 +79,39 @@ class MambaIC(nn.Module):
 
     @torch.no_grad()
     def compress(self, x: torch.Tensor, quality: float, progress: Progress = None,
-                 cancel: Cancel = None) -> LatentStreams:
-        """x (1,3,Hp,Wp) in [0,1] → entropy-coded streams. Stages: analysis, hyper, K slices."""
+                 cancel: Cancel = None, refine_steps: int = 0,
+                 valid: tuple[int, int] | None = None) -> LatentStreams:
+        """x (1,3,Hp,Wp) in [0,1] → entropy-coded streams.
+
+        Stages: analysis, ``refine_steps`` steps of latent refinement (see `refine`), hyper,
+        K slices. ``valid`` is the (height, width) of real pixels in x; refinement ignores the
+        padding beyond it.
+        """
         self._check_input(x)
+        if refine_steps < 0:
+            raise ValueError(f"refine_steps must be 0 or more, got {refine_steps}")
         x = x.contiguous()
         quality = check_quality(quality)
-        total = self.cfg.num_slices + 2
+        total = self.compress_stages(refine_steps)
         report = _Reporter(progress, cancel, total)
         y = self.g_a(x) * self.gain.gain(quality)
-        report(1, "analysis")
         z = self.h_a(y)
+        report(1, "analysis")
+        if refine_steps:
+            lam = lambda_for_quality(quality, self.cfg.lambdas)
+            y, z = refine_latents(self, x, y, z, quality, lam, refine_steps, valid or tuple(x.shape[-2:]),
+                                  lambda done, steps: report(1 + done, f"refining {done}/{steps}"))
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         hyper = self.h_s(z_hat)
-        report(2, "hyper")
-        slices, crcs, _ = self.latent.compress(y, hyper, report.offset(2), cancel)
+        report(2 + refine_steps, "hyper")
+        slices, crcs, _ = self.latent.compress(y, hyper, report.offset(2 + refine_steps), cancel)
         return LatentStreams(z=z_strings[0], slices=slices, z_shape=tuple(z.shape[-2:]),
                              y_shape=tuple(y.shape[-2:]), symbol_crcs=crcs)
+
+    def compress_stages(self, refine_steps: int = 0) -> int:
+        """How many progress stages `compress` reports, for callers that combine several calls."""
+        return self.cfg.num_slices + 2 + refine_steps
 
     @torch.no_grad()
     def decompress(self, streams: LatentStreams, quality: float, progress: Progress = None,

@@ -1,0 +1,78 @@
+"""Encoder-side latent refinement: spend encoding time to fit y and z to the one image at hand.
+
+The analysis transforms g_a and h_a are trained to be good on average over photos, so for any
+given image the latents they produce leave rate-distortion performance on the table (the
+"amortisation gap", Campos et al. 2019; Yang et al. 2020). A few steps of gradient descent on this
+image's own objective λ·255²·MSE + bpp, with respect to y and z only, close part of that gap. The
+decoder, the file format and the weights are untouched: a refined file decodes anywhere.
+
+Two choices follow from measurement on the shipped model (a 256² crop of monarch, q1–q5):
+- The rate term uses the uniform-noise relaxation that training uses. Straight-through rounding in
+  the rate term made the rate climb after ten steps (0.64 → 0.91 bpp at q3).
+- The distortion term uses the rounded ŷ (straight-through), so what is optimised is what the
+  decoder will reconstruct. Only the image's own pixels count: padding costs bits, never error.
+The noise comes from a generator seeded per call, so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from mambaic.models.latent_codec import ste_round
+
+#: Adam step size on latents measured in quantisation bins; ten steps peaking at 0.02–0.04 gained 17 % BD-rate
+#: on the crop above, where 0.06 overshot the rate (−13 %).
+LEARNING_RATE = 0.03
+NOISE_SEED = 0
+
+StepReport = Callable[[int, int], None] | None
+
+
+def _z_likelihood(model, z: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Likelihood of z + U(−½, ½) under the factorised prior (channels first, as it expects)."""
+    eb = model.entropy_bottleneck
+    noise = torch.rand(z.shape, generator=generator, device=z.device, dtype=z.dtype) - 0.5
+    values = (z + noise).transpose(0, 1).reshape(z.shape[1], 1, -1)
+    likelihood, _, _ = eb._likelihood(values)
+    return eb.likelihood_lower_bound(likelihood)
+
+
+def rd_objective(model, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
+                 lam: float, valid: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+    """λ·255²·MSE over the valid (unpadded) pixels + the relaxed rate of y and z in bits per pixel."""
+    medians = model.entropy_bottleneck._get_medians().reshape(1, -1, 1, 1)
+    z_hat = ste_round(z - medians) + medians  # what the entropy bottleneck's coder reconstructs
+    hyper = model.h_s(z_hat)
+    y_hat, y_likelihood = model.latent(y, hyper, noise=generator)
+    x_hat = model.g_s(y_hat * model.gain.inverse_gain(quality))
+    height, width = valid
+    mse = (x_hat[..., :height, :width] - x[..., :height, :width]).square().mean()
+    bits = -(torch.log2(y_likelihood).sum() + torch.log2(_z_likelihood(model, z, generator)).sum())
+    return lam * 255 ** 2 * mse + bits / (height * width)
+
+
+def refine_latents(model, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
+                   lam: float, steps: int, valid: tuple[int, int],
+                   report: StepReport = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``steps`` Adam steps on (y, z) → refined copies; the inputs and the model are not changed.
+
+    Gradients are taken with respect to the latents only, so no weight gradient is ever computed.
+    The step size follows a half cosine to zero, so the last steps settle instead of jumping.
+    """
+    generator = torch.Generator(device=x.device).manual_seed(NOISE_SEED)
+    y = y.detach().clone().requires_grad_(True)
+    z = z.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([y, z], lr=LEARNING_RATE)
+    with torch.enable_grad():
+        for step in range(steps):
+            for group in optimizer.param_groups:
+                group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * step / steps))
+            loss = rd_objective(model, x, y, z, quality, lam, valid, generator)
+            y.grad, z.grad = torch.autograd.grad(loss, [y, z])
+            optimizer.step()
+            if report:
+                report(step + 1, steps)
+    return y.detach(), z.detach()
