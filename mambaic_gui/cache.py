@@ -1,4 +1,5 @@
-"""Remember the last result for each (document, quality) so revisiting a setting is instant."""
+"""Remember the last result for each (document, quality, refinement) so revisiting a setting is
+instant."""
 
 from __future__ import annotations
 
@@ -20,18 +21,18 @@ class ResultCache:
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self._budget = budget_bytes
-        self._entries: OrderedDict[tuple[int, int], CodecResult] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, int], CodecResult] = OrderedDict()
         self._bytes = 0
 
-    def get(self, token: int, quality: float) -> CodecResult | None:
-        key = (token, quality_key(quality))
+    def get(self, token: int, quality: float, refine_steps: int = 0) -> CodecResult | None:
+        key = (token, quality_key(quality), refine_steps)
         result = self._entries.get(key)
         if result is not None:
             self._entries.move_to_end(key)
         return result
 
     def put(self, token: int, quality: float, result: CodecResult) -> None:
-        key = (token, quality_key(quality))
+        key = (token, quality_key(quality), result.refine_steps)
         old = self._entries.pop(key, None)
         if old is not None:
             self._bytes -= old.nbytes

@@ -65,6 +65,8 @@ class CodecResult:
     device: str
     alpha: np.ndarray | None = None
     encode_seconds: float | None = None
+    refine_steps: int = 0
+    """Latent-refinement steps the encoder spent (0 for a plain encode or an opened file)."""
     psnr: float | None = None
     ms_ssim: float | None = None
     errors: ErrorHeatmap | None = None

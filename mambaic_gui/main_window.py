@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._connect()
 
         self.commands.rd_chart.setChecked(self.settings.rd_chart)
+        self.commands.refine.setChecked(self.settings.refine)
         self.compare.set_mode(self.settings.view_mode)
         self._sync_mode_actions()
         self.quality.set_value(self.settings.quality)
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("qualityToolbar")
         bar.addWidget(self.quality)
         self.quality.setMinimumWidth(420)
+        bar.addAction(self.commands.refine)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, d=device: self.load_model(
                 self.model.weights_path if self.model else self.settings.weights, d))
         a.rd_chart.toggled.connect(self._on_rd_chart_toggled)
+        a.refine.toggled.connect(self._on_refine_toggled)
         a.about.triggered.connect(self.show_about)
         self.compare.mode_changed.connect(self._on_mode_changed)
         self.quality.committed.connect(self.request_encode)
@@ -310,6 +313,14 @@ class MainWindow(QMainWindow):
                               on_failed=self.show_error)
 
     # ---- encoding ---------------------------------------------------------------------------
+    def _refine_steps(self) -> int:
+        return tasks.REFINE_STEPS if self.commands.refine.isChecked() else 0
+
+    def _on_refine_toggled(self, on: bool) -> None:
+        self.settings.refine = on
+        if self.document is not None and not self.document.is_mic:
+            self.request_encode(self.quality.value())
+
     def request_encode(self, quality: float) -> None:
         """Show `quality` for the open image: from the cache, or by a new (superseding) job."""
         self._wanted_quality = quality
@@ -317,20 +328,23 @@ class MainWindow(QMainWindow):
         document = self.document
         if document is None or document.is_mic:
             return
-        cached = self.cache.get(document.token, quality)
+        refine_steps = self._refine_steps()
+        cached = self.cache.get(document.token, quality, refine_steps)
         if cached is not None:
             self.scheduler.cancel_foreground(("encode",))
             self._show(cached)
             return
         if self.result is not None:
             self.compare.set_decoded_caption(f"Decoded · updating to q {quality:.2f}…")
-        self.scheduler.submit("encode", tasks.encode(document, quality), supersedes=("encode",),
+        self.scheduler.submit("encode", tasks.encode(document, quality, refine_steps),
+                              supersedes=("encode",),
                               on_finished=lambda r: self._on_encoded(document, quality, r),
                               on_failed=self.show_error)
 
     def _on_encoded(self, document: Document, quality: float, result: CodecResult) -> None:
         self.cache.put(document.token, quality, result)
-        if self.document is document and quality_key(quality) == quality_key(self._wanted_quality):
+        if self.document is document and quality_key(quality) == quality_key(self._wanted_quality) \
+                and result.refine_steps == self._refine_steps():
             self._show(result)
             self._start_rd()
 

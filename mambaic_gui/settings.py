@@ -52,6 +52,14 @@ class AppSettings:
         self._s.setValue("codec/quality", float(value))
 
     @property
+    def refine(self) -> bool:
+        return self._get("codec/refine", False, bool)
+
+    @refine.setter
+    def refine(self, value: bool) -> None:
+        self._s.setValue("codec/refine", bool(value))
+
+    @property
     def device(self) -> str:
         return self._get("codec/device", "cpu", str)
 

@@ -72,8 +72,11 @@ class MetricsPanel(QWidget):
         self._values["Bit rate"].setText(f"{info.bpp:.4f} bpp  (payload {info.payload_bpp:.4f})")
         self._values["PSNR"].setText(_psnr(result.psnr))
         self._values["MS-SSIM"].setText(_ms_ssim(result.ms_ssim))
-        self._values["Encode"].setText(_seconds(result.encode_seconds) if result.encode_seconds
-                                       is not None else "— (opened from a .mic file)")
+        encode = (_seconds(result.encode_seconds) if result.encode_seconds is not None
+                  else "— (opened from a .mic file)")
+        if result.refine_steps:
+            encode += f"  ({result.refine_steps} refinement steps)"
+        self._values["Encode"].setText(encode)
         self._values["Decode"].setText(_seconds(result.decode_seconds))
         self._values["Quality"].setText(f"{result.quality:.2f}")
         self._values["Image"].setText(f"{info.width} × {info.height}, {info.mode}")
