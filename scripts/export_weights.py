@@ -17,8 +17,8 @@ shipped weights the last of them became: the card then needs no editing by hand.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -27,21 +27,11 @@ from mambaic.models import MambaIC, build_model
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
-from mambaic.train.data import describe_data
-from mambaic.train.loop import TrainConfig, describe_lr, lineage
+from mambaic.train.loop import TrainConfig, latest_validation, model_card
 from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
 
-#: The train_config.json fields that fix the lr schedule.
+#: The train_config.json fields that fix the lr schedule (runs before 11-27 lack some of them).
 SCHEDULE_FIELDS = ("warmup", "lr", "decay_from", "steps")
-
-
-def latest_validation(val_csv: Path) -> list[dict]:
-    """The rows of the last validation step in a run's val.csv (empty when there is none)."""
-    if not val_csv.exists():
-        return []
-    rows = list(csv.DictReader(open(val_csv)))
-    last = max((int(r["step"]) for r in rows), default=None)
-    return [r for r in rows if int(r["step"]) == last]
 
 
 def from_run(run: Path) -> tuple[MambaIC, dict]:
@@ -51,33 +41,18 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
     aux_p = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     progress = load_checkpoint(ckpt, model, torch.optim.Adam(main_p), torch.optim.Adam(aux_p))
     config = run / "train_config.json"
-    train_cfg = json.loads(config.read_text()) if config.exists() else {}
+    recorded = json.loads(config.read_text()) if config.exists() else {}
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{"data": "", **{k: v for k, v in recorded.items() if k in known}, "out": str(run)})
     averaged = read_tensors(ckpt, EMA_PREFIX)
     if averaged:  # training validates and exports the weight average: ship the same
-        ema = WeightAverage(model, train_cfg.get("ema") or 0.999)
+        ema = WeightAverage(model, cfg.ema or 0.999)
         ema.load_state_tensors(averaged)
         model = ema.averaged(model)
-    device = train_cfg.get("device")
-    schedule = {k: train_cfg[k] for k in SCHEDULE_FIELDS if k in train_cfg}
-    card = {
-        "model": model.cfg.name,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "variable_rate": {"quality_range": [1, 5], "lambdas": list(model.cfg.lambdas)},
-        "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
-                     "batch_size": train_cfg.get("batch_size", 0) * train_cfg.get("world_size", 1),
-                     "ranks": train_cfg.get("world_size", 1), "patch": train_cfg.get("patch"),
-                     "lr": train_cfg.get("lr"), "device": device,
-                     **({"lr_schedule": describe_lr(TrainConfig(data="", **schedule), progress["step"])}
-                        if len(schedule) == len(SCHEDULE_FIELDS) else {}),
-                     "weights": f"exponential moving average, decay {train_cfg.get('ema')}" if averaged
-                     else "last step",
-                     "hardware": "CPU, 2 cores (shared with other work)" if device == "cpu" else device,
-                     "data": describe_data(train_cfg.get("data", ""), tuple(train_cfg.get("scales", [1.0])),
-                                           train_cfg.get("detail_draws", 1), train_cfg.get("val_dir"))
-                     + " (evaluation images never used)"},
-        **lineage(progress),
-        "validation_payload_bpp_psnr": latest_validation(run / "val.csv"),
-    }
+    hardware = "CPU, 2 cores (shared with other work)" if cfg.device == "cpu" else cfg.device
+    card = model_card(model, cfg, progress, recorded.get("world_size", 1), bool(averaged), hardware,
+                      schedule_known=all(k in recorded for k in SCHEDULE_FIELDS))
+    card["training"]["data"] += " (evaluation images never used)"
     return model, card
 
 

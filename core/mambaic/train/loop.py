@@ -351,22 +351,40 @@ def _validate_and_log(model: MambaIC, cfg: TrainConfig, out: Path, step: int) ->
     tqdm.write("val " + "  ".join(f"q{r['quality']:g}: {r['bpp']:.3f} bpp {r['psnr']:.2f} dB" for r in rows))
 
 
+def latest_validation(val_csv: Path) -> list[dict]:
+    """The rows of the last validation step in a run's val.csv (empty when there is none)."""
+    if not val_csv.exists():
+        return []
+    with open(val_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    last = max((int(r["step"]) for r in rows), default=None)
+    return [r for r in rows if int(r["step"]) == last]
+
+
+def model_card(model: MambaIC, cfg: TrainConfig, progress: dict, world: int, averaged: bool,
+               hardware: str, schedule_known: bool = True) -> dict:
+    """The card of weights trained by ``cfg``: what they are, how they were trained and their
+    latest validation. The loop's export and scripts/export_weights.py both write this one."""
+    return {
+        "model": model.cfg.name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "variable_rate": {"quality_range": [QUALITY_MIN, QUALITY_MAX], "lambdas": list(model.cfg.lambdas)},
+        "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
+                     "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
+                     **({"lr_schedule": describe_lr(cfg, progress["step"])} if schedule_known else {}),
+                     "data": describe_data(cfg.data, tuple(cfg.scales), cfg.detail_draws, cfg.val_dir),
+                     "device": cfg.device,
+                     "hardware": hardware,
+                     "weights": f"exponential moving average, decay {cfg.ema}" if averaged else "last step"},
+        **lineage(progress),
+        "validation_payload_bpp_psnr": latest_validation(Path(cfg.out) / "val.csv"),
+    }
+
+
 def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: int = 1) -> Path:
     """fp32 and fp16 safetensors with a model card describing how they were made."""
     model.eval()
-    card = {
-        "model": model.cfg.name,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
-                     "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
-                     "lr_schedule": describe_lr(cfg, progress["step"]),
-                     "data": describe_data(cfg.data, cfg.scales, cfg.detail_draws, cfg.val_dir),
-                     "device": cfg.device,
-                     "hardware": _hardware(cfg.device),
-                     "weights": f"exponential moving average, decay {cfg.ema}" if cfg.ema else "last step",
-                     "lambdas": list(model.cfg.lambdas)},
-        **lineage(progress),
-    }
+    card = model_card(model, cfg, progress, world, averaged=bool(cfg.ema), hardware=_hardware(cfg.device))
     path32 = out / f"mambaic-{model.cfg.name}-fp32.safetensors"
     save_weights(model, path32, card)
     save_weights(model, out / f"mambaic-{model.cfg.name}-fp16.safetensors", card, half=True)
