@@ -101,3 +101,22 @@ def test_bench_times_every_group_and_splits_mambaic_by_stage(weights, tmp_path):
     assert sum(1 for s in stages if s.startswith("context model, slice")) == 5
     assert "synthesis (g_s)" in report["mambaic_decode_stages_ms"]
     assert "vs mambaic" in (tmp_path / "bench-cpu.md").read_text()
+
+
+def test_bench_refine_adds_a_timed_refined_row(weights, tmp_path):
+    argv = ["--size", "64x64", "--repeats", "1", "--warmup", "0", "--weights", str(weights),
+            "--no-classic", "--no-peers", "--refine", "2", "--out", str(tmp_path), "--quiet"]
+    assert main(["bench", *argv]) == 0
+    rows = {row["name"]: row for row in json.loads((tmp_path / "bench-cpu.json").read_text())["rows"]}
+    assert set(rows) == {"mambaic", "mambaic-refined"}
+    assert "2 refinement steps" in rows["mambaic-refined"]["setting"]
+    assert rows["mambaic-refined"]["encode_ms_median"] > 0 and rows["mambaic-refined"]["bytes"] > 0
+
+
+def test_eval_refine_is_recorded_in_the_report(weights, images, tmp_path):
+    argv = [str(images), "--codecs", "mambaic", "--qualities", "3", "--limit", "1", "--refine", "2",
+            "--weights", str(weights), "--out", str(tmp_path), "--quiet"]  # fmt: skip
+    assert main(["eval", *argv]) == 0
+    assert "encoder refinement 2 steps" in (tmp_path / "eval.md").read_text()
+    with pytest.raises(SystemExit):
+        main(["eval", str(images), "--refine", "-3"])

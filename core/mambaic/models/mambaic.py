@@ -95,8 +95,8 @@ class MambaIC(nn.Module):
         total = self.compress_stages(refine_steps)
         report = _Reporter(progress, cancel, total)
         y = self.g_a(x) * self.gain.gain(quality)
-        z = self.h_a(y)
         report(1, "analysis")
+        z = self.h_a(y)
         if refine_steps:
             lam = lambda_for_quality(quality, self.cfg.lambdas)
             y, z = refine_latents(self, x, y, z, quality, lam, refine_steps, valid or tuple(x.shape[-2:]),
