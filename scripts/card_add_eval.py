@@ -1,10 +1,12 @@
 """Put the RD table of a `mambaic eval` run into the shipped model card.
 
-Usage: python scripts/card_add_eval.py [RESULTS_DIR] [WEIGHTS_DIR]
-       (defaults: docs/results and resources/weights)
+Usage: python scripts/card_add_eval.py [RESULTS_DIR] [WEIGHTS_DIR] [--key KEY]
+       (defaults: docs/results, resources/weights and rd_eval)
 
-The card beside the weights (model_card.json) gets `rd_eval`: the dataset, date and machine, the
-bpp / PSNR / MS-SSIM per quality averaged over the images, and the BD-rate against each anchor.
+The card beside the weights (model_card.json) gets KEY: the dataset, date and machine, mambaic's
+settings (an eval with `--refine` says so), the bpp / PSNR / MS-SSIM per quality averaged over the
+images, and the BD-rate against each anchor. A refined eval goes under its own key, e.g.
+`rd_eval_refine_10`, beside the plain one.
 It refuses when the eval measured other weights than those the card describes (SHA-256), so a
 card never shows numbers of a different file. The card inside the .safetensors file is left as
 is: changing it would change the weights' hash that every .mic file records.
@@ -12,6 +14,7 @@ is: changing it would change the weights' hash that every .mic file records.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -25,6 +28,7 @@ def rd_eval(results: Path) -> tuple[dict, str | None]:
               for q, b, p, m in zip(r["quality"], r["bpp"], r["psnr-rgb"], r["ms-ssim-rgb"])]
     table = {
         "source": "mambaic eval (real .mic bytes, decoded pixels)",
+        "settings": ours.get("description"),
         "dataset": ours["meta"]["dataset"], "images": ours["meta"]["images"],
         "date": ours["meta"]["date"], "machine": ours["meta"]["machine"],
         "points": points,
@@ -37,20 +41,24 @@ def rd_eval(results: Path) -> tuple[dict, str | None]:
 
 
 def main() -> int:
-    results = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/results")
-    weights = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("resources/weights")
-    card_path = weights / "model_card.json"
+    parser = argparse.ArgumentParser(description="Put a mambaic eval's RD table into the model card.")
+    parser.add_argument("results", type=Path, nargs="?", default=Path("docs/results"))
+    parser.add_argument("weights", type=Path, nargs="?", default=Path("resources/weights"))
+    parser.add_argument("--key", default="rd_eval", help="card field to write (default rd_eval)")
+    args = parser.parse_args()
+    results, key = args.results, args.key
+    card_path = args.weights / "model_card.json"
     card = json.loads(card_path.read_text())
     table, measured = rd_eval(results)
     if measured != card.get("sha256"):
         print(f"refused: the eval measured weights {str(measured)[:12]}…, the card describes "
               f"{str(card.get('sha256'))[:12]}… — re-run `mambaic eval` first", file=sys.stderr)
         return 1
-    card["rd_eval"] = table
+    card[key] = table
     tmp = card_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(card, indent=2) + "\n")
     tmp.replace(card_path)
-    print(f"{card_path}: rd_eval from {table['date']} ({len(table['points'])} points)")
+    print(f"{card_path}: {key} from {table['date']} ({len(table['points'])} points)")
     return 0
 
 
