@@ -100,3 +100,5 @@ class RatePoint:
     bpp: float
     psnr: float
     ms_ssim: float
+    refined: bool = False
+    """Encoded with latent refinement (it sits off the plain mambaic curve, by design)."""

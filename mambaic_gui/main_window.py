@@ -57,7 +57,8 @@ IMAGE_FILTER = ("Images and .mic files (*.png *.jpg *.jpeg *.webp *.tif *.tiff *
 def _point(result: CodecResult) -> RatePoint | None:
     if result.psnr is None or result.ms_ssim is None:
         return None
-    return RatePoint("mambaic", result.quality, result.info.bpp, result.psnr, result.ms_ssim)
+    return RatePoint("mambaic", result.quality, result.info.bpp, result.psnr, result.ms_ssim,
+                     refined=result.refine_steps > 0)
 
 
 class MainWindow(QMainWindow):

@@ -90,6 +90,7 @@ class RDPlot(QWidget):
             self.plot.plot([self.current.bpp], [_metric(self.current, key)], pen=None,
                            symbol="star", symbolSize=18, symbolBrush=MAMBAIC,
                            symbolPen=pg.mkPen(HIGHLIGHT, width=1.5))
+            refined = ", refined" if self.current.refined else ""
             entries.append(f"<span style='color:{MAMBAIC}'>★</span>&nbsp;now "
-                           f"(q&nbsp;{self.current.quality:.2f})")
+                           f"(q&nbsp;{self.current.quality:.2f}{refined})")
         self._key.setText("&nbsp;&nbsp; ".join(entries))

@@ -109,6 +109,7 @@ def test_refine_latents_reencodes_shows_steps_and_is_remembered(make_window, pho
     refined = first.result
     assert refined.mic != plain.mic and refined.quality == plain.quality
     assert f"({REFINE_STEPS} refinement steps)" in first.metrics.value("Encode")
+    assert first.rd_plot.current.refined  # the chart's "now" marker says it is off the plain curve
     first.commands.refine.trigger()  # back off: the plain result comes from the cache
     assert first.result is plain
     first.commands.refine.trigger()
