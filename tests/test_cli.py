@@ -15,11 +15,6 @@ from mic_testing import make_tiny_weights, sample_image
 CORE = Path(__file__).resolve().parents[1] / "core"
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
-
-
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, weights):
     monkeypatch.chdir(tmp_path)

@@ -29,16 +29,6 @@ from mambaic.errors import (
 from mic_testing import make_tiny_weights, sample_image
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
-
-
-@pytest.fixture(scope="module")
-def codec(weights):
-    return load_codec(weights)
-
-
 @pytest.mark.parametrize("width, height, mode", [
     (1, 1, "RGB"), (33, 17, "L"), (130, 70, "RGBA"), (40, 24, "LA"),
     (30, 20, "P"), (20, 12, "I;16"),

@@ -10,12 +10,7 @@ import pytest
 
 import mambaic
 from mambaic.cli.main import main
-from mic_testing import make_tiny_weights, sample_image
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
+from mic_testing import sample_image
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,9 @@ from hypothesis import strategies as st
 
 import mambaic
 from mambaic.codec.alpha import encode_alpha
-from mambaic.codec.codec import load_codec
 from mambaic.codec.mic_format import MAGIC, parse_container
 from mambaic.errors import MicFormatError
 from mic_testing import (
-    make_tiny_weights,
     refresh_crcs,
     sample_image,
     synthetic_container,
@@ -158,12 +156,6 @@ _SEED = _seeds()[1]
 
 
 # ---- through the real decoder ----------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def codec(tmp_path_factory):
-    weights = make_tiny_weights(tmp_path_factory.mktemp("w") / "tiny.safetensors", seed=0)
-    return load_codec(weights)
-
 
 @pytest.fixture(scope="module")
 def real_file(codec) -> bytes:

@@ -14,17 +14,7 @@ from mambaic.errors import Cancelled
 from mambaic.models.gain import lambda_for_quality
 from mambaic.models.refine import rd_objective, refine_latents
 from mambaic.resources import resource_dir
-from mic_testing import make_tiny_weights, sample_image
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors", seed=0)
-
-
-@pytest.fixture(scope="module")
-def codec(weights):
-    return load_codec(weights)
+from mic_testing import sample_image
 
 
 def _rd_cost(codec, image: Image.Image, data: bytes, quality: float) -> float:
@@ -48,17 +38,16 @@ def test_refinement_lowers_the_real_rate_distortion_cost_with_shipped_weights():
 def test_refinement_lowers_the_objective_it_descends(codec):
     model = codec.model
     x = torch.from_numpy(np.asarray(sample_image(64, 64)).copy()).permute(2, 0, 1)[None].float() / 255
-    lam = lambda_for_quality(2.0, model.cfg.lambdas)
     with torch.no_grad():
         y = model.g_a(x) * model.gain.gain(2.0)
         z = model.h_a(y)
 
     def objective(y_, z_):
         with torch.no_grad():
-            return rd_objective(model, x, y_, z_, 2.0, lam, (64, 64),
+            return rd_objective(model, x, y_, z_, 2.0, (64, 64),
                                 torch.Generator().manual_seed(0)).item()
 
-    y_ref, z_ref = refine_latents(model, x, y, z, 2.0, lam, steps=5, valid=(64, 64))
+    y_ref, z_ref = refine_latents(model, x, y, z, 2.0, steps=5, valid=(64, 64))
     assert objective(y_ref, z_ref) < objective(y, z)
     assert not y_ref.requires_grad and not z_ref.requires_grad
     assert all(p.grad is None for p in model.parameters())  # only the latents were differentiated

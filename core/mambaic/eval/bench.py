@@ -111,13 +111,19 @@ def _median_split(splits: list[dict[str, float]]) -> dict[str, float]:
     return {stage: statistics.median(s[stage] for s in splits) for stage in splits[0]}
 
 
-def _bench_mambaic(run: BenchRun, rgb: np.ndarray, codec, quality: float) -> None:
-    image = Image.fromarray(rgb, "RGB")
-    encode = measure_call(
-        lambda: codec.compress(image, quality), run.device, run.repeats, run.warmup
-    )
+def _time_round_trip(run: BenchRun, image: Image.Image, codec, quality: float,
+                     refine_steps: int = 0) -> tuple[Timed, Timed, bytes]:
+    """Median encode and decode of mambaic end to end, and the bytes it wrote."""
+    encode = measure_call(lambda: codec.compress(image, quality, refine_steps=refine_steps),
+                          run.device, run.repeats, run.warmup)  # fmt: skip
     data = encode.result
     decode = measure_call(lambda: codec.decompress(data), run.device, run.repeats, run.warmup)
+    return encode, decode, data
+
+
+def _bench_mambaic(run: BenchRun, rgb: np.ndarray, codec, quality: float) -> None:
+    image = Image.fromarray(rgb, "RGB")
+    encode, decode, data = _time_round_trip(run, image, codec, quality)
     clock = StageClock(codec.model, run.device)  # split on separate runs: totals stay hook-free
     enc_splits, dec_splits = [], []
     try:
@@ -143,11 +149,7 @@ def _bench_mambaic(run: BenchRun, rgb: np.ndarray, codec, quality: float) -> Non
 def _bench_refined(run: BenchRun, rgb: np.ndarray, codec, quality: float, steps: int) -> None:
     """The same quality encoded with latent refinement: what its smaller file costs in time and
     memory (decoding it costs what any decode does, and is timed again for completeness)."""
-    image = Image.fromarray(rgb, "RGB")
-    encode = measure_call(lambda: codec.compress(image, quality, refine_steps=steps), run.device,
-                          run.repeats, run.warmup)  # fmt: skip
-    data = encode.result
-    decode = measure_call(lambda: codec.decompress(data), run.device, run.repeats, run.warmup)
+    encode, decode, data = _time_round_trip(run, Image.fromarray(rgb, "RGB"), codec, quality, steps)
     run.rows.append(
         BenchRow("mambaic-refined", f"mambaic ({codec.weights.name}), --refine {steps}", "mambaic",
                  f"quality {quality:g}, {steps} refinement steps", run.device, encode, decode,

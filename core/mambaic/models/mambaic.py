@@ -8,7 +8,7 @@ from torch import nn
 from mambaic._compressai import EntropyBottleneck
 from mambaic.errors import Cancelled
 from mambaic.models.config import ModelConfig
-from mambaic.models.gain import GainUnit, check_quality, lambda_for_quality
+from mambaic.models.gain import GainUnit, check_quality
 from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
 from mambaic.models.refine import refine_latents
 from mambaic.models.streams import LatentStreams
@@ -98,8 +98,7 @@ class MambaIC(nn.Module):
         report(1, "analysis")
         z = self.h_a(y)
         if refine_steps:
-            lam = lambda_for_quality(quality, self.cfg.lambdas)
-            y, z = refine_latents(self, x, y, z, quality, lam, refine_steps, valid or tuple(x.shape[-2:]),
+            y, z = refine_latents(self, x, y, z, quality, refine_steps, valid or tuple(x.shape[-2:]),
                                   lambda done, steps: report(1 + done, f"refining {done}/{steps}"))
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])

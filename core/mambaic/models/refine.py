@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from mambaic.models.gain import lambda_for_quality
 from mambaic.models.latent_codec import ste_round
 
 if TYPE_CHECKING:  # the model imports this module
@@ -45,8 +46,9 @@ def _z_likelihood(model: MambaIC, z: torch.Tensor, generator: torch.Generator) -
 
 
 def rd_objective(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
-                 lam: float, valid: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-    """λ·255²·MSE over the valid (unpadded) pixels + the relaxed rate of y and z in bits per pixel."""
+                 valid: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+    """λ(q)·255²·MSE over the valid (unpadded) pixels + the relaxed rate of y and z in bits per
+    pixel: the training loss at this quality, for this one image."""
     medians = model.entropy_bottleneck._get_medians().reshape(1, -1, 1, 1)
     z_hat = ste_round(z - medians) + medians  # what the entropy bottleneck's coder reconstructs
     hyper = model.h_s(z_hat)
@@ -55,11 +57,12 @@ def rd_objective(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Tens
     height, width = valid
     mse = (x_hat[..., :height, :width] - x[..., :height, :width]).square().mean()
     bits = -(torch.log2(y_likelihood).sum() + torch.log2(_z_likelihood(model, z, generator)).sum())
+    lam = lambda_for_quality(quality, model.cfg.lambdas)
     return lam * 255 ** 2 * mse + bits / (height * width)
 
 
 def refine_latents(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
-                   lam: float, steps: int, valid: tuple[int, int],
+                   steps: int, valid: tuple[int, int],
                    report: StepReport = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``steps`` Adam steps on (y, z) → refined copies; the inputs and the model are not changed.
 
@@ -74,7 +77,7 @@ def refine_latents(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Te
         for step in range(steps):
             for group in optimizer.param_groups:
                 group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * step / steps))
-            loss = rd_objective(model, x, y, z, quality, lam, valid, generator)
+            loss = rd_objective(model, x, y, z, quality, valid, generator)
             y.grad, z.grad = torch.autograd.grad(loss, [y, z])
             optimizer.step()
             if report:
