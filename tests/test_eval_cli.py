@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import mambaic
+from mambaic.cli.eval import set_names
 from mambaic.cli.main import main
 from mic_testing import sample_image
 
@@ -115,3 +116,28 @@ def test_eval_refine_is_recorded_in_the_report(weights, images, tmp_path):
     assert "encoder refinement 2 steps" in (tmp_path / "eval.md").read_text()
     with pytest.raises(SystemExit):
         main(["eval", str(images), "--refine", "-3"])
+
+
+def test_eval_of_two_sets_reports_each_and_puts_their_bd_rates_side_by_side(weights, images, tmp_path):
+    other = tmp_path / "images"
+    other.mkdir()
+    sample_image(200, 176, seed=7).save(other / "d.png")
+    out = tmp_path / "out"
+    argv = [str(images), str(other), "--codecs", "mambaic,jpeg420", "--qualities", "1", "5",
+            "--limit", "1", "--weights", str(weights), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(["eval", *argv]) == 0
+    names = set_names([images, other])
+    assert len(set(names)) == 2
+    summary = (out / "sets.md").read_text()
+    for name in names:
+        bd = json.loads((out / name / "json" / "bd-rate.json").read_text())["anchors"][0]
+        rate = bd["bd_rate_psnr_pct"]
+        cell = "n/a (no overlap)" if rate is None else f"{rate:+.2f} %"
+        assert cell in summary and name in summary
+    with open(out / names[1] / "per_image.csv", newline="") as f:
+        assert {r["image"] for r in csv.DictReader(f)} == {"d.png"}
+
+
+def test_set_names_number_folders_that_share_a_name(tmp_path):
+    assert set_names([tmp_path / "a" / "eval", tmp_path / "b" / "eval", tmp_path / "texture"]) == [
+        "eval", "eval-2", "texture"]

@@ -51,7 +51,9 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", metavar="DIR", type=Path, help="folder of test images")
+    parser.add_argument("folders", metavar="DIR", type=Path, nargs="+",
+                        help="folder(s) of test images; with several, each set gets its own report "
+                        "in OUT/<folder name>/ and OUT/sets.md puts their BD-rates side by side")
     parser.add_argument(
         "--qualities",
         nargs="+",
@@ -86,25 +88,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
 
 
+def set_names(folders: list[Path]) -> list[str]:
+    """A distinct sub-folder name per image set: its folder name, numbered where two clash."""
+    names: list[str] = []
+    for folder in folders:
+        base = folder.resolve().name or "images"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.append(name)
+    return names
+
+
 def run(args: argparse.Namespace) -> int:
     from mambaic.eval import evaluate, report
 
-    result = evaluate.run_eval(
-        args.folder,
-        codecs=args.codecs,
-        qualities=args.qualities,
-        limit=args.limit,
-        weights=str(args.weights) if args.weights else None,
-        device=args.device,
-        show_progress=not args.quiet,
-        refine_steps=args.refine,
-    )
-    written = report.write_all(result, args.out)
-    for row in result.bd_rows:
-        psnr = "n/a" if row.psnr_rate is None else f"{row.psnr_rate:+.2f} %"
-        ssim = "n/a" if row.ms_ssim_rate is None else f"{row.ms_ssim_rate:+.2f} %"
-        print(f"BD-rate vs {row.anchor}: {psnr} (PSNR), {ssim} (MS-SSIM)")
-    for name, reason in result.missing.items():
-        print(f"skipped {name}: {reason}")
-    print(f"wrote {len(written)} files to {args.out} (report: {args.out / 'eval.md'})")
+    several = len(args.folders) > 1
+    runs = []
+    for folder, name in zip(args.folders, set_names(args.folders)):
+        result = evaluate.run_eval(
+            folder,
+            codecs=args.codecs,
+            qualities=args.qualities,
+            limit=args.limit,
+            weights=str(args.weights) if args.weights else None,
+            device=args.device,
+            show_progress=not args.quiet,
+            refine_steps=args.refine,
+        )
+        out = args.out / name if several else args.out
+        written = report.write_all(result, out)
+        runs.append((name, result))
+        prefix = f"[{name}] " if several else ""
+        for row in result.bd_rows:
+            psnr = "n/a" if row.psnr_rate is None else f"{row.psnr_rate:+.2f} %"
+            ssim = "n/a" if row.ms_ssim_rate is None else f"{row.ms_ssim_rate:+.2f} %"
+            print(f"{prefix}BD-rate vs {row.anchor}: {psnr} (PSNR), {ssim} (MS-SSIM)")
+        for codec, reason in result.missing.items():
+            print(f"{prefix}skipped {codec}: {reason}")
+        print(f"{prefix}wrote {len(written)} files to {out} (report: {out / 'eval.md'})")
+    if several:
+        print(f"side by side: {report.write_sets_summary(runs, args.out / 'sets.md')}")
     return EXIT_OK

@@ -347,3 +347,37 @@ def write_all(run: EvalRun, out: Path) -> list[Path]:
         written.append(plot)
     written.append(write_markdown(run, out / "eval.md", plot.name if plot else None))
     return written
+
+
+def write_sets_summary(runs: Sequence[tuple[str, EvalRun]], path: Path) -> Path:
+    """One table over several image sets evaluated in one ``mambaic eval`` call.
+
+    A single set can mislead (the smooth 8-photo set showed mambaic beating WebP while textured
+    photos lose clearly), so the BD-rates of every set stand side by side, with each set's
+    highest-quality point: the flat top of the curve is what textured photos expose.
+    """
+    names = [name for name, _ in runs]
+    anchors: list[str] = []
+    for _, run in runs:
+        anchors += [r.anchor for r in run.bd_rows if r.anchor not in anchors]
+    lines = ["# mambaic on several image sets", "",
+             f"Measured {runs[0][1].date}; each set's full report is in its own folder.", "",
+             "## BD-rate of mambaic (PSNR, MS-SSIM in brackets; negative: mambaic needs fewer bits)",
+             "", "| anchor | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for anchor in anchors:
+        cells = []
+        for _, run in runs:
+            row = next((r for r in run.bd_rows if r.anchor == anchor), None)
+            cells.append("not run" if row is None else
+                         f"{_signed_pct(row.psnr_rate)} ({_signed_pct(row.ms_ssim_rate)})")
+        lines.append(f"| {_label(runs[0][1], anchor)} | " + " | ".join(cells) + " |")
+    lines += ["", "## Each set", "", "| set | images | mambaic highest quality: bpp | PSNR dB |",
+              "| --- | --- | --- | --- |"]
+    for name, run in runs:
+        test = next((c for c in run.curves if c.codec == run.test_codec), None)
+        top = "n/a | n/a" if test is None or not test.quality else (
+            f"{_fmt(test.bpp[-1], 3)} (q {test.quality[-1]:g}) | {_fmt(test.psnr[-1])}")
+        lines.append(f"| {name} ({run.dataset}) | {len(run.images)} | {top} |")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
