@@ -1,6 +1,6 @@
 """Export trained weights as the shipped ones (fp16 safetensors + model card JSON).
 
-Usage: python scripts/export_weights.py SOURCE [DEST] [--history CARD]
+Usage: python scripts/export_weights.py SOURCE [DEST] [--history CARD] [--chroma-filter on|off]
        (DEST defaults to resources/weights/)
 
 SOURCE is a run folder (its checkpoint.safetensors, train_config.json and val.csv are read) or a
@@ -28,7 +28,7 @@ from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import load_checkpoint, read_checkpoint_config, read_tensors
 from mambaic.train.loop import TrainConfig, latest_validation, model_card
-from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights
+from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights, with_config
 
 #: The train_config.json fields that fix the lr schedule (runs before 11-27 lack some of them).
 SCHEDULE_FIELDS = ("warmup", "lr", "decay_from", "steps")
@@ -95,9 +95,13 @@ def main() -> int:
     parser.add_argument("dest", type=Path, nargs="?", default=Path("resources/weights"))
     parser.add_argument("--history", type=Path, metavar="CARD",
                         help="model card of the weights shipped so far")
+    parser.add_argument("--chroma-filter", choices=("on", "off"),
+                        help="switch the fixed chroma low-pass after g_s (default: as trained)")
     args = parser.parse_args()
     source, dest = args.source, args.dest
     model, card = from_run(source) if source.is_dir() else from_weights(source)
+    if args.chroma_filter is not None:
+        model = with_config(model, chroma_filter=args.chroma_filter == "on")
     if args.history is not None:
         card = with_history(card, json.loads(args.history.read_text()))
     model.eval()

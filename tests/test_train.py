@@ -240,3 +240,31 @@ def test_detail_draws_option_reaches_the_run_config(photos, tmp_path, capsys):
     assert json.loads((tmp_path / "run" / "train_config.json").read_text())["detail_draws"] == 3
     card = json.loads((tmp_path / "run" / "model_card.json").read_text())
     assert card["training"]["data"].endswith("each patch the most detailed of 3 random crops")
+
+
+def test_quality_tilt_draws_high_qualities_more_often_and_stays_in_range():
+    import random
+
+    from mambaic.train.loop import draw_quality
+
+    uniform = [draw_quality(random.Random(1), 0.0) for _ in range(1)]
+    assert 1.0 <= uniform[0] <= 5.0
+    rng = random.Random(0)
+    tilted = np.array([draw_quality(rng, 0.5) for _ in range(20000)])
+    assert tilted.min() >= 1.0 and tilted.max() <= 5.0
+    # density 1 + t(2s - 1) on s in [0, 1]: mean s = 1/2 + t/6, so mean q = 1 + 4(1/2 + 1/12)
+    assert tilted.mean() == pytest.approx(1 + 4 * (0.5 + 0.5 / 6), abs=0.03)
+    low, high = (tilted < 2).mean(), (tilted > 4).mean()
+    assert high / low == pytest.approx(1.375 / 0.625, rel=0.1)  # densities at the band centres
+    with pytest.raises(ValueError):
+        draw_quality(rng, 1.0)
+
+
+def test_quality_tilt_and_chroma_filter_options_reach_the_run(photos, tmp_path, capsys):
+    assert main(["train", str(photos), "--out", str(tmp_path), "--quality-tilt", "1.5"]) != 0
+    assert "--quality-tilt must be in [0, 1)" in capsys.readouterr().err
+    assert _train(photos, tmp_path / "run", 1, "--quality-tilt", "0.5", "--chroma-filter", "on") == 0
+    recorded = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert recorded["quality_tilt"] == 0.5 and recorded["chroma_filter"] is True
+    model, _ = load_model(tmp_path / "run" / "mambaic-tiny-fp32.safetensors")
+    assert model.cfg.chroma_filter

@@ -161,3 +161,14 @@ def load_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
             owner, _, name = k.rpartition(".")
             model.get_submodule(owner)._buffers[name] = torch.empty_like(v)
     model.load_state_dict(state)
+
+
+def with_config(model: MambaIC, **changes) -> MambaIC:
+    """The same trained tensors under a changed configuration, for switches that add or remove
+    no tensors (``chroma_filter``): a trained model can take them without retraining."""
+    rebuilt = build_model(model.cfg.with_(**changes))
+    try:
+        load_state(rebuilt, model.state_dict())
+    except RuntimeError as e:
+        raise ValueError(f"configuration change {changes} does not keep the model's tensors ({e})") from None
+    return rebuilt.to(next(model.parameters()).device).train(model.training)

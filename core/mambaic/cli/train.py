@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detail-draws", type=int, default=1, metavar="K",
                    help="make each patch the most detailed (largest luma gradient) of K random crops; "
                         "counters smooth sources such as wallpapers (default 1: uniform crops)")
+    p.add_argument("--quality-tilt", type=float, default=0.0, metavar="T",
+                   help="draw high qualities more often: density 1-T at q=1 rising to 1+T at q=5 "
+                        "(0 <= T < 1; default 0: uniform)")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--decay-from", type=float, default=0.8,
                    help="fraction of --steps after which the learning rate falls to lr/10")
@@ -51,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", default="auto",
                    help="checkpoint to resume from; 'auto' = OUT/checkpoint.safetensors if present")
     p.add_argument("--init-weights", help="start a new run from these weights (e.g. the shipped ones)")
+    p.add_argument("--chroma-filter", choices=("on", "off"),
+                   help="switch the fixed chroma low-pass after g_s for this run (models/chroma.py); "
+                        "default: as the starting weights have it")
     p.add_argument("--patches-npy", help="train on a pre-cut patch set (N,H,W,3 uint8 .npy) instead")
 
 
@@ -73,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--patch must be a multiple of 64, got {args.patch}")
     if args.detail_draws < 1:
         raise UsageError(f"--detail-draws must be 1 or more, got {args.detail_draws}")
+    if not 0 <= args.quality_tilt < 1:
+        raise UsageError(f"--quality-tilt must be in [0, 1), got {args.quality_tilt}")
     if args.warmup < 0:
         raise UsageError(f"--warmup must be 0 or more steps, got {args.warmup}")
     if not (args.ema == 0 or 0 < args.ema < 1):
@@ -80,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         data=args.data, out=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
         patch=args.patch, max_side=args.max_side, scales=args.scales,
-        detail_draws=args.detail_draws, lr=args.lr, decay_from=args.decay_from,
+        detail_draws=args.detail_draws, quality_tilt=args.quality_tilt, lr=args.lr, decay_from=args.decay_from,
         warmup=args.warmup, ema=args.ema,
         seed=args.seed, device=args.device, amp=args.amp, threads=args.threads,
         save_every=args.save_every, val_every=args.val_every, val_dir=args.val_dir,
-        resume=args.resume, init_weights=args.init_weights, patches_npy=args.patches_npy)
+        resume=args.resume, init_weights=args.init_weights, patches_npy=args.patches_npy,
+        chroma_filter=None if args.chroma_filter is None else args.chroma_filter == "on")
     path = train(cfg)
     print(f"weights: {path}")
     return 0

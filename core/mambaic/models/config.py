@@ -39,6 +39,7 @@ class ModelConfig:
     use_wla: bool = True
     use_channel_context: bool = True
     use_spatial_context: bool = True
+    chroma_filter: bool = False  # fixed chroma low-pass after g_s (models/chroma.py); off in older weights
     lambdas: tuple[float, ...] = field(default=PAPER_LAMBDAS)
 
     @property

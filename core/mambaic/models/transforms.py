@@ -17,6 +17,7 @@ from torch import nn
 
 import mambaic._compressai  # noqa: F401  (torchvision shim before compressai.layers)
 from mambaic.models.blocks import stage
+from mambaic.models.chroma import ChromaLowpass
 from mambaic.models.config import ModelConfig
 
 
@@ -38,12 +39,15 @@ def synthesis_transform(cfg: ModelConfig) -> nn.Sequential:
     w0, w1, w2 = cfg.widths
     d0, d1, d2, d3 = cfg.depths
     k = cfg.transform_block
-    return nn.Sequential(
+    layers = [
         stage(k, cfg.M, d3, cfg), ResidualBlockUpsample(cfg.M, w2, 2),
         stage(k, w2, d2, cfg), ResidualBlockUpsample(w2, w1, 2),
         stage(k, w1, d1, cfg), ResidualBlockUpsample(w1, w0, 2),
         stage(k, w0, d0, cfg), subpel_conv3x3(w0, 3, 2),
-    )
+    ]
+    if cfg.chroma_filter:
+        layers.append(ChromaLowpass())
+    return nn.Sequential(*layers)
 
 
 def hyper_analysis(cfg: ModelConfig) -> nn.Sequential:

@@ -40,7 +40,7 @@ from mambaic.train.checkpoint import (
 )
 from mambaic.train.data import PatchSampler, describe_data
 from mambaic.train.validate import validate, validation_crops
-from mambaic.weights import load_model, save_weights
+from mambaic.weights import load_model, save_weights, with_config
 
 
 @dataclass
@@ -54,6 +54,7 @@ class TrainConfig:
     max_side: int = 768
     scales: tuple[float, ...] = (1.0,)  # extra down-scaled copies of each photo (see data.py)
     detail_draws: int = 1  # each patch is the most detailed of this many random crops (data.py)
+    quality_tilt: float = 0.0  # 0: q uniform in [1, 5]; t in (0, 1): density 1-t at q=1 rising to 1+t at q=5
     lr: float = 1e-4
     aux_lr: float = 1e-3
     decay_from: float = 0.8  # fraction of `steps` after which lr falls (cosine) to lr/10
@@ -69,6 +70,7 @@ class TrainConfig:
     val_dir: str | None = None
     resume: str | None = None  # checkpoint path, or "auto" = out/checkpoint.safetensors if present
     init_weights: str | None = None  # start from these weights (e.g. the shipped ones)
+    chroma_filter: bool | None = None  # switch the fixed chroma low-pass after g_s; None: as loaded
     patches_npy: str | None = None
 
 
@@ -87,6 +89,21 @@ LR_FLOOR = 0.1
 def decay_start(decay_from: float, steps: int) -> int:
     """The step where the cosine decay begins, shared by `lr_at` and `describe_lr`."""
     return int(decay_from * steps)
+
+
+def draw_quality(rng: random.Random, tilt: float = 0.0) -> float:
+    """A training quality in [QUALITY_MIN, QUALITY_MAX] with a density that rises linearly from
+    1 - tilt at the lowest quality to 1 + tilt at the highest (tilt 0: uniform).
+
+    Tilting spends more steps on the high-rate objectives, the ones that reward the transforms
+    for keeping fine texture; the low qualities are still drawn, only less often.
+    """
+    if not 0.0 <= tilt < 1.0:
+        raise ValueError(f"quality tilt must be in [0, 1), got {tilt}")
+    u = rng.random()
+    # Inverse of the CDF F(s) = s + tilt·(s² − s) on s ∈ [0, 1].
+    s = u if tilt == 0 else (-(1 - tilt) + math.sqrt((1 - tilt) ** 2 + 4 * tilt * u)) / (2 * tilt)
+    return QUALITY_MIN + (QUALITY_MAX - QUALITY_MIN) * min(max(s, 0.0), 1.0)
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -166,6 +183,8 @@ def train(cfg: TrainConfig) -> Path:
         model, init_info = load_model(cfg.init_weights)
     else:
         model = build_model(cfg.model)
+    if cfg.chroma_filter is not None and resume is None:
+        model = with_config(model, chroma_filter=cfg.chroma_filter)
     model.to(device).train()
     main_params, aux_params = _split_parameters(model)
     opt = _adam(main_params, cfg.lr)
@@ -221,7 +240,7 @@ def train(cfg: TrainConfig) -> Path:
     try:
         while step < cfg.steps and not _agreed_stop(stop.requested, world, device):
             x = sampler.batch(cfg.batch_size).to(device, non_blocking=True)
-            q = rng.uniform(QUALITY_MIN, QUALITY_MAX)
+            q = draw_quality(rng, cfg.quality_tilt)
             lam = lambda_for_quality(q, model.cfg.lambdas)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, cfg)
