@@ -371,6 +371,8 @@ def write_sets_summary(runs: Sequence[tuple[str, EvalRun]], path: Path) -> Path:
             cells.append("not run" if row is None else
                          f"{_signed_pct(row.psnr_rate)} ({_signed_pct(row.ms_ssim_rate)})")
         lines.append(f"| {_label(runs[0][1], anchor)} | " + " | ".join(cells) + " |")
+    if not anchors:
+        lines.append("| (no classic codec was run) |" + " |" * len(names))
     lines += ["", "## Each set", "", "| set | images | mambaic highest quality: bpp | PSNR dB |",
               "| --- | --- | --- | --- |"]
     for name, run in runs:
