@@ -1,7 +1,9 @@
 """`mambaic-gui --install-desktop`: menu entry, `.mic` file type and icons for the current user.
 
 Files go under $XDG_DATA_HOME (~/.local/share) following the freedesktop specs; the caches are
-refreshed with the standard tools when they are installed. The menu entry's Exec line is rewritten
+refreshed with the standard tools when they are installed. The entry only *offers* itself for
+images (its MimeType list); it never writes default applications (no `xdg-mime default`, no
+mimeapps.list), so the user's image viewer stays the default. The menu entry's Exec line is rewritten
 to the command that is running now, because a virtualenv's `mambaic-gui` is usually not on the
 PATH a desktop session sees.
 """
@@ -61,14 +63,16 @@ def install_files(root: Path, command: str) -> list[Path]:
     written.append(entry)
     _copy(PACKAGING / MIME_FILE, root / "mime" / "packages" / MIME_FILE, written)
     hicolor = root / "icons" / "hicolor"
+    # The icon theme spec files an app's icon under apps/ and a file type's under mimetypes/.
+    contexts = (("apps", ICON_NAME), ("mimetypes", MIME_ICON))
     for size in ICON_SIZES:
         png = ICONS / f"{ICON_NAME}-{size}.png"
         if png.is_file():
-            for name in (ICON_NAME, MIME_ICON):
-                _copy(png, hicolor / f"{size}x{size}" / "apps" / f"{name}.png", written)
+            for context, name in contexts:
+                _copy(png, hicolor / f"{size}x{size}" / context / f"{name}.png", written)
     svg = ICONS / f"{ICON_NAME}.svg"
-    for name in (ICON_NAME, MIME_ICON):
-        _copy(svg, hicolor / "scalable" / "apps" / f"{name}.svg", written)
+    for context, name in contexts:
+        _copy(svg, hicolor / "scalable" / context / f"{name}.svg", written)
     return written
 
 

@@ -9,7 +9,7 @@ MAMBAIC = "#e69f00"  # orange
 ANCHOR = "#0072b2"  # blue
 NONANCHOR = "#56b4e9"  # sky blue
 HYPER = "#999999"  # grey
-CLASSIC = {"JPEG": "#cc79a7", "WebP": "#009e73", "AVIF": "#f0e442"}
+CLASSIC = {"JPEG": "#cc79a7", "WebP": "#009e73", "AVIF": "#56b4e9"}  # sky blue: yellow sat too close to the orange "now" star
 HIGHLIGHT = "#ffffff"
 
 

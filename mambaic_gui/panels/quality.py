@@ -66,7 +66,8 @@ class QualityControl(QWidget):
         super().__init__(parent)
         self._slider = _MarkedSlider()
         self._slider.setToolTip("Quality (higher is larger and sharper). Marks: the paper's levels.\n"
-                                "[ and ] step, PgUp/PgDn jump between marked levels")
+                                "[ and ] step 0.1, PgUp/PgDn step 0.25, Ctrl+[ and Ctrl+] jump "
+                                "to the marked levels")
         self._spin = QDoubleSpinBox()
         self._spin.setDecimals(2)
         self._spin.setSingleStep(0.1)
@@ -91,7 +92,7 @@ class QualityControl(QWidget):
         for widget in (self._slider, self._spin):
             widget.blockSignals(True)
         self._slider.setRange(round(low * STEPS_PER_UNIT), round(high * STEPS_PER_UNIT))
-        self._slider.setPageStep(STEPS_PER_UNIT // 4)
+        self._slider.setPageStep(STEPS_PER_UNIT // 4)  # 0.25: the tooltip says so
         self._slider.marks = [float(m) for m in marks]
         self._spin.setRange(low, high)
         for widget in (self._slider, self._spin):

@@ -74,6 +74,10 @@ def test_install_for_user(tmp_path):
     assert (tmp_path / "mime" / "packages" / "mambaic-mic.xml").is_file()
     assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "mambaic.svg").is_file()
     assert (tmp_path / "icons" / "hicolor" / "256x256" / "apps" / "mambaic.png").is_file()
+    hicolor = tmp_path / "icons" / "hicolor"
+    assert (hicolor / "256x256" / "mimetypes" / "application-x-mambaic-mic.png").is_file()
+    assert (hicolor / "scalable" / "mimetypes" / "application-x-mambaic-mic.svg").is_file()
+    assert not list(hicolor.glob("*/apps/application-x-mambaic-mic.*"))
     assert all(path.is_file() for path in written)
     if shutil.which("update-mime-database") is None:
         pytest.skip("shared-mime-info is not installed")
@@ -81,6 +85,19 @@ def test_install_for_user(tmp_path):
                    capture_output=True)
     assert "application/x-mambaic-mic:*.mic" in (tmp_path / "mime" / "globs").read_text()
     assert MAGIC in (tmp_path / "mime" / "magic").read_bytes()
+
+
+def test_install_never_takes_over_image_defaults(tmp_path, monkeypatch):
+    """A fresh HOME: the entry offers itself for images but writes no default application."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert desktop.install() == 0
+    entry = (tmp_path / "data" / "applications" / "mambaic-gui.desktop").read_text()
+    assert "image/png" in entry  # offered …
+    for mimeapps in tmp_path.rglob("mimeapps.list"):  # … but never made the default
+        text = mimeapps.read_text()
+        assert "image/" not in text.split("[Default Applications]", 1)[-1].split("\n[", 1)[0]
 
 
 def test_icons_exist_in_every_size():
