@@ -102,6 +102,7 @@ def main() -> int:
     model, card = from_run(source) if source.is_dir() else from_weights(source)
     if args.chroma_filter is not None:
         model = with_config(model, chroma_filter=args.chroma_filter == "on")
+        card["chroma_filter"] = model.cfg.chroma_filter
     if args.history is not None:
         card = with_history(card, json.loads(args.history.read_text()))
     model.eval()

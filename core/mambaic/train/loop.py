@@ -388,8 +388,11 @@ def model_card(model: MambaIC, cfg: TrainConfig, progress: dict, world: int, ave
         "model": model.cfg.name,
         "parameters": sum(p.numel() for p in model.parameters()),
         "variable_rate": {"quality_range": [QUALITY_MIN, QUALITY_MAX], "lambdas": list(model.cfg.lambdas)},
+        "chroma_filter": model.cfg.chroma_filter,
         "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
                      "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
+                     "quality_sampling": (f"density {1 - cfg.quality_tilt:g} at q=1 rising to "
+                                          f"{1 + cfg.quality_tilt:g} at q=5" if cfg.quality_tilt else "uniform"),
                      **({"lr_schedule": describe_lr(cfg, progress["step"])} if schedule_known else {}),
                      "data": describe_data(cfg.data, tuple(cfg.scales), cfg.detail_draws, cfg.val_dir),
                      "device": cfg.device,
