@@ -8,31 +8,37 @@
 # (SIGTERM: checkpoint + export), and leaves in $OUT the fp32 weights in three parts (each under the
 # 16 MiB a returned file may have), the log and the model card. Join them here with
 #   cat OUT/mambaic-lite-fp32.part-* > mambaic-lite-fp32.safetensors
+# MODEL, DATA (the folder holding train/ and val/) and PYTHON exist so scripts/device_check.sh
+# can rehearse this very script on a CPU with the tiny model (MINUTES may be fractional).
 set -eu
 MINUTES=${MINUTES:-8}
 RUN=${RUN:-/tmp/mambaic-run}
+MODEL=${MODEL:-lite}
+DATA=${DATA:-.devdata}
+PYTHON=${PYTHON:-python3}
 OUT=${OUT:?set OUT to the folder whose files come back}
 
-if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+if [ -z "${SKIP_INSTALL:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then   # device_check.sh installed them
+    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl
     export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH="$PWD/core${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 
 set --
-[ -f "$RUN/checkpoint.safetensors" ] || set -- --init-weights resources/weights/mambaic-lite.safetensors
-[ -d .devdata/val ] && set -- "$@" --val-dir .devdata/val --val-every "${VAL_EVERY:-2000}"
+INIT=resources/weights/mambaic-$MODEL.safetensors
+[ -f "$RUN/checkpoint.safetensors" ] || [ ! -f "$INIT" ] || set -- --init-weights "$INIT"
+[ -d "$DATA/val" ] && set -- "$@" --val-dir "$DATA/val" --val-every "${VAL_EVERY:-2000}"
 status=0
-timeout -s TERM -k 120 "${MINUTES}m" python3 -m mambaic train .devdata/train --out "$RUN" \
-    --model lite --device "${DEVICE:-cuda}" ${AMP---amp} --patch "${PATCH:-256}" \
+timeout -s TERM -k 120 "${MINUTES}m" "$PYTHON" -m mambaic train "$DATA/train" --out "$RUN" \
+    --model "$MODEL" --device "${DEVICE:-cuda}" ${AMP---amp} --patch "${PATCH:-256}" \
     --batch-size "${BATCH:-8}" --lr "${LR:-1.5e-4}" --scales "${SCALES:-1,0.7,0.5,0.35}" \
     --detail-draws "${DRAWS:-3}" \
     --steps "${STEPS:-1000000}" --save-every 500 \
     "$@" || status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || exit "$status"   # 124: stopped by the timer
 
-split -n 3 -d "$RUN/mambaic-lite-fp32.safetensors" "$OUT/mambaic-lite-fp32.part-"
+split -n 3 -d "$RUN/mambaic-$MODEL-fp32.safetensors" "$OUT/mambaic-$MODEL-fp32.part-"
 cp "$RUN/log.csv" "$RUN/model_card.json" "$OUT/"
 [ -f "$RUN/val.csv" ] && cp "$RUN/val.csv" "$OUT/"
 ls -l "$OUT"

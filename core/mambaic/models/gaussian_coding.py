@@ -15,30 +15,43 @@ import torch
 from mambaic._compressai import GaussianConditional, RansDecoder, RansEncoder
 
 
+def to_coder(t: torch.Tensor) -> np.ndarray:
+    """The one door from the model's device to the rANS coder, which runs on the CPU: int32
+    values in a flat host array. Everything the coder reads goes through here, so a model on
+    CUDA codes exactly like one on the CPU (and `.numpy()` never meets a device tensor)."""
+    return t.detach().reshape(-1).to(device="cpu", dtype=torch.int32).numpy()
+
+
+def from_coder(symbols: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """The way back: decoded symbols as a tensor of ``like``'s shape, dtype and device."""
+    return torch.from_numpy(symbols).to(device=like.device, dtype=like.dtype).reshape(like.shape)
+
+
 def _tables(gc: GaussianConditional) -> tuple[list, list, list]:
-    return (gc.quantized_cdf.tolist(), gc.cdf_length.reshape(-1).int().tolist(),
-            gc.offset.reshape(-1).int().tolist())
+    cdf = gc.quantized_cdf
+    return (to_coder(cdf).reshape(cdf.shape).tolist(), to_coder(gc.cdf_length).tolist(),
+            to_coder(gc.offset).tolist())
 
 
 def encode(gc: GaussianConditional, values: torch.Tensor, scales: torch.Tensor,
            means: torch.Tensor) -> tuple[bytes, np.ndarray, torch.Tensor]:
-    """Code `values` (any shape) → (bytes, int32 symbols, dequantised values symbols + means)."""
-    symbols = torch.round(values - means).to(torch.int32)
-    indexes = gc.build_indexes(scales).to(torch.int32)
-    cdf, lengths, offsets = _tables(gc)
-    data = RansEncoder().encode_with_indexes(symbols.reshape(-1).tolist(), indexes.reshape(-1).tolist(),
-                                             cdf, lengths, offsets)
-    return data, symbols.numpy().astype(np.int32), symbols.to(means.dtype) + means
+    """Code `values` (any shape) → (bytes, int32 host symbols, dequantised values symbols + means
+    on the model's device)."""
+    symbols = torch.round(values - means)
+    host = to_coder(symbols)
+    indexes = to_coder(gc.build_indexes(scales))
+    data = RansEncoder().encode_with_indexes(host.tolist(), indexes.tolist(), *_tables(gc))
+    return data, host, symbols.to(means.dtype) + means
 
 
 def decode(gc: GaussianConditional, data: bytes, scales: torch.Tensor,
            means: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
-    """Inverse of `encode`: (bytes, scales, means) → (int32 symbols, dequantised values)."""
-    indexes = gc.build_indexes(scales).to(torch.int32)
-    cdf, lengths, offsets = _tables(gc)
-    out = RansDecoder().decode_with_indexes(data, indexes.reshape(-1).tolist(), cdf, lengths, offsets)
-    symbols = torch.tensor(out, dtype=torch.int32).reshape(means.shape)
-    return symbols.numpy(), symbols.to(means.dtype) + means
+    """Inverse of `encode`: (bytes, scales, means) → (int32 host symbols, dequantised values on
+    the means' device)."""
+    indexes = to_coder(gc.build_indexes(scales))
+    out = RansDecoder().decode_with_indexes(data, indexes.tolist(), *_tables(gc))
+    host = np.asarray(out, dtype=np.int32)
+    return host, from_coder(host, means) + means
 
 
 def symbols_crc(*arrays: np.ndarray) -> int:

@@ -22,7 +22,7 @@ from mambaic.ops.scan_chunked import selective_scan_chunked
 from mambaic.ops.scan_cuda import cuda_available, selective_scan_cuda
 from mambaic.ops.scan_reference import selective_scan_reference
 
-__all__ = ["selective_scan", "available_backends", "BACKENDS"]
+__all__ = ["selective_scan", "available_backends", "auto_backend", "BACKENDS"]
 
 BACKENDS = ("cuda", "numba", "chunked", "reference")
 
@@ -103,6 +103,12 @@ def _resolve(backend: str, device: torch.device) -> str:
     if backend == "numba" and (device.type != "cpu" or _numba_impl() is None):
         raise ValueError(f"backend 'numba' needs CPU tensors and numba (tensors on {device})")
     return backend
+
+
+def auto_backend(device: str | torch.device) -> str:
+    """The backend ``"auto"`` runs for tensors on ``device``: what a device check reports as the
+    scan the model actually uses there."""
+    return _resolve("auto", torch.device(device))
 
 
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
