@@ -6,6 +6,7 @@ only this plain description crosses back to the GUI thread.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from mambaic.errors import (
     MicFormatError,
     WeightsError,
 )
+from mambaic.text import printable
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,16 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 def describe(exc: BaseException) -> UserError:
-    """A `UserError` for `exc`; unknown exceptions keep their traceback as detail for bug reports."""
+    """A `UserError` for `exc`; unknown exceptions keep their traceback as detail for bug reports.
+
+    The message often quotes a file (names, header fields): non-printable characters are escaped
+    (:func:`mambaic.text.printable`) so a crafted file cannot garble the dialog or status bar.
+    """
+    error = _describe(exc)
+    return dataclasses.replace(error, message=printable(error.message))
+
+
+def _describe(exc: BaseException) -> UserError:
     if isinstance(exc, DecodeMismatchError):
         return UserError("The file did not decode correctly",
                          "The decoded symbols failed their checksums: the file is damaged or was "

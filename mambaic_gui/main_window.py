@@ -34,6 +34,7 @@ from mambaic.codec.atomic import atomic_write
 from mambaic_gui import tasks
 from mambaic_gui.actions import Actions
 from mambaic_gui.cache import ResultCache, quality_key
+from mambaic_gui.decode_guard import confirm_decode, file_prefix
 from mambaic_gui.dialogs import about_box, error_box
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.errors import UserError, describe
@@ -240,12 +241,16 @@ class MainWindow(QMainWindow):
         """Open an image or .mic file in the background (errors end in a dialog)."""
         path = Path(path).expanduser()
         self.settings.last_directory = str(path.parent)
+        if not confirm_decode(self, path.name, file_prefix(path), self.show_error):
+            return
         self._set_stage(f"opening {path.name}…")
         self.scheduler.submit("open", tasks.open_file(path), supersedes=CANCELLABLE,
                               on_finished=lambda opened: self._on_opened(*opened, path=path),
                               on_failed=lambda error: self._on_open_failed(error, path))
 
     def open_data(self, name: str, data: bytes) -> None:
+        if not confirm_decode(self, name, data, self.show_error):
+            return
         self.scheduler.submit("open", tasks.open_data(name, data), supersedes=CANCELLABLE,
                               on_finished=lambda opened: self._on_opened(*opened, path=None),
                               on_failed=self.show_error)

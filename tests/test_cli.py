@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +166,122 @@ def test_python_dash_m_and_help():
     done = subprocess.run([sys.executable, "-m", "mambaic", "encode", "--help"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and "--quality" in done.stdout and "--force" in done.stdout
+
+
+# ---- issue #17: hostile names, metadata and arguments; special outputs ----------------------
+
+def test_info_escapes_file_names_and_metadata(workdir, capsys, weights):
+    from mambaic.codec.codec import load_codec
+
+    data = load_codec(weights).compress(sample_image(16, 16), 3.0,
+                                        metadata={"note": "\u202eevil\nline 2"})
+    (workdir / "m.mic").write_bytes(data)
+    (workdir / "x\x1b[2J.mic").write_bytes(b"not a mic file")
+    code, out, err = run(capsys, "info", "m.mic", "x\x1b[2J.mic")
+    assert code == 1
+    assert "\\u202eevil\\\\nline 2" in out and "\u202e" not in out
+    assert err.count("\n") == 1 and "x\\x1b[2J.mic" in err and "\x1b" not in err
+
+
+def test_info_batch_survives_output_errors(workdir, encoded_a):
+    (workdir / "a.mic").write_bytes(encoded_a)
+    (workdir / "c.mic").write_bytes(encoded_a)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "mambaic", "info", "a.mic", "c.mic"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                              env={"PYTHONPATH": str(CORE), "PATH": ""})
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all("No space left on device" in line for line in lines)
+    assert lines[0].startswith("mambaic: error: a.mic") and "c.mic" in lines[1]
+    assert lines[2].startswith("mambaic: error: standard output")
+
+
+def test_encode_batch_survives_a_full_stdout(workdir, weights):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "mambaic", "encode", "a.png", "b.jpg"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=300,
+                              env={"PYTHONPATH": str(CORE), "PATH": "",
+                                   "MAMBAIC_WEIGHTS": str(weights)})
+    assert done.returncode == 1
+    assert done.stderr == "mambaic: error: standard output: No space left on device\n"
+    assert (workdir / "a.mic").exists() and (workdir / "b.mic").exists()
+
+
+@pytest.mark.parametrize("item", ["k=" + "v" * 70_000, "k=\udcff", "\x1b=v"])
+def test_bad_metadata_is_a_usage_error_before_the_model(workdir, capsys, monkeypatch, item):
+    import mambaic.codec.codec
+
+    monkeypatch.setattr(mambaic.codec.codec, "load_codec", lambda *a: pytest.fail("loaded"))
+    code, _, err = run(capsys, "encode", "a.png", "-m", item)
+    assert code == 2 and err.startswith("mambaic: error: -m: metadata") and err.count("\n") == 1
+    assert "internal error" not in err and "\udcff" not in err
+
+
+def test_tile_above_the_decoder_bound_is_a_usage_error(workdir, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["encode", "a.png", "--tile", "4096"])
+    assert exit_info.value.code == 2 and "2048" in capsys.readouterr().err
+
+
+def test_decode_max_pixels_and_large_image_warning(workdir, capsys, encoded_a, monkeypatch):
+    (workdir / "a.mic").write_bytes(encoded_a)  # 40x24 = 960 pixels
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "small.png", "--max-pixels", "959")
+    assert code == 1 and err.count("\n") == 1 and "--max-pixels is 959" in err
+    assert not (workdir / "small.png").exists()
+    monkeypatch.setattr("mambaic.cli.decode.LARGE_IMAGE_PIXELS", 900)
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "big.png", "--max-pixels", "960")
+    assert code == 0 and err.startswith("mambaic: warning: a.mic: 40x24 is 0.0 Mpx")
+
+
+def test_standard_output(workdir, capsysbinary, encoded_a):
+    assert main(["encode", "a.png", "-o", "-"]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out[:4] == b"\x89MIC" and b"a.png \xe2\x86\x92 -" in err
+    (workdir / "a.mic").write_bytes(encoded_a)
+    assert main(["decode", "a.mic", "-o", "-"]) == 0
+    out, _ = capsysbinary.readouterr()
+    assert out.startswith(b"\x89PNG") and not (workdir / "-").exists()
+    (workdir / "c.mic").write_bytes(encoded_a)
+    assert main(["decode", "a.mic", "c.mic", "-o", "-"]) == 2
+
+
+def test_special_outputs_are_never_replaced(workdir, capsys, encoded_a):
+    (workdir / "a.mic").write_bytes(encoded_a)
+    os.mkfifo("pipe.png")
+    (workdir / "real.png").write_bytes(b"keep")
+    os.symlink("real.png", "link.png")
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "link.png", "--force")
+    assert code == 1 and "symbolic link" in err
+    assert (workdir / "link.png").is_symlink() and (workdir / "real.png").read_bytes() == b"keep"
+    reader = subprocess.Popen(["cat", "pipe.png"], stdout=subprocess.PIPE)
+    code, _, err = run(capsys, "decode", "a.mic", "-o", "pipe.png", "--force")
+    assert code == 0, err
+    assert reader.communicate(timeout=60)[0].startswith(b"\x89PNG")
+    assert stat.S_ISFIFO(os.lstat("pipe.png").st_mode)
+
+
+@pytest.mark.parametrize("redirect", ["pipe", "file"])
+def test_dev_stdout_is_written_not_replaced(workdir, encoded_a, weights, redirect):
+    """``-o /dev/stdout --force``, as root too. The test names its own link to /proc/self/fd/1
+    (what /dev/stdout is), so a regression replaces that link, not the system's /dev/stdout."""
+    (workdir / "a.mic").write_bytes(encoded_a)
+    os.symlink("/proc/self/fd/1", "stdout")
+    with open("out.bin", "wb") as sink:
+        done = subprocess.run(
+            [sys.executable, "-m", "mambaic", "decode", "a.mic", "-o", "stdout", "--force"],
+            stdout=subprocess.PIPE if redirect == "pipe" else sink, stderr=subprocess.PIPE,
+            timeout=300, env={"PYTHONPATH": str(CORE), "PATH": "", "MAMBAIC_WEIGHTS": str(weights)})
+    output = done.stdout if redirect == "pipe" else (workdir / "out.bin").read_bytes()
+    assert done.returncode == 0, done.stderr
+    assert output.startswith(b"\x89PNG") and b"\xe2\x86\x92" in done.stderr
+    assert os.readlink("stdout") == "/proc/self/fd/1"
+
+
+def test_result_and_usage_lines_escape_names(workdir, capsys):
+    (workdir / "e\x1b]0;x\x07.png").write_bytes((workdir / "a.png").read_bytes())
+    code, out, err = run(capsys, "encode", "e\x1b]0;x\x07.png")
+    assert code == 0 and "e\\x1b]0;x\\x07.png → e\\x1b]0;x\\x07.mic" in out and "\x1b" not in out
+    (workdir / "o\x9b.mic").write_bytes(b"")
+    code, _, err = run(capsys, "encode", "a.png", "b.jpg", "-o", "o\x9b.mic")
+    assert code == 2 and "o\\x9b.mic: -o must be a folder" in err and "\x9b" not in err

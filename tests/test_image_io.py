@@ -80,9 +80,22 @@ def test_cmyk_becomes_rgb_with_a_note():
     assert "CMYK" in loaded.info.notes[0]
 
 
-def test_float_images():
-    loaded = load_image(Image.fromarray(np.full((3, 3), 300.0, dtype=np.float32), "F"))
-    assert loaded.rgb.max() == 255 and loaded.info.mode == "L"
+def test_float_images_are_scaled_by_their_range():
+    unit = load_image(Image.fromarray(np.full((3, 3), 0.5, dtype=np.float32), "F"))
+    assert unit.rgb.max() == 128 and unit.info.mode == "L" and "0..1 scaled" in unit.info.notes[0]
+    byte = load_image(Image.fromarray(np.full((3, 3), 200.0, dtype=np.float32), "F"))
+    assert byte.rgb.max() == 200
+
+
+@pytest.mark.parametrize("value", [300.0, -1.0, float("nan")])
+def test_float_images_out_of_range_are_refused(value):
+    with pytest.raises(ImageInputError, match="float samples"):
+        load_image(Image.fromarray(np.full((3, 3), value, dtype=np.float32), "F"))
+
+
+def test_32_bit_integer_images_out_of_range_are_refused():
+    with pytest.raises(ImageInputError, match="integer samples"):
+        load_image(Image.fromarray(np.full((3, 3), 70_000, dtype=np.int32), "I"))
 
 
 def test_exif_orientation_is_applied():

@@ -15,6 +15,11 @@ class DecodeMismatchError(MicFormatError):
     """The decoder's entropy parameters drifted from the encoder's (symbols fail their checksum)."""
 
 
+class DecodeLimitError(MicFormatError):
+    """A valid `.mic` file declares a bigger image than this decoder was asked to decode
+    (``CodecConfig.max_pixels``, ``mambaic decode --max-pixels``): refused before any work."""
+
+
 class ImageInputError(MambaICError, ValueError):
     """An input is not a readable image, or is one we refuse (too large, unsupported mode)."""
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import mambaic
+from mambaic.codec.atomic import TEMP_SUFFIX
 from mambaic_gui.panels.metrics import NEEDS_ORIGINAL
 from mambaic_gui.views.compare import ViewMode
 
@@ -201,7 +202,7 @@ def test_save_mic_reopen_and_export(window, photo, tmp_path, wait_result):
     saved = tmp_path / "out.mic"
     assert window.save_mic_to(saved)
     assert saved.read_bytes() == window.result.mic
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
     original_bytes = photo.read_bytes()
     assert window.save_mic_to(photo)  # never over the user's image: written as photo.png.mic
     assert photo.read_bytes() == original_bytes

@@ -2,12 +2,15 @@
 
 Errors: a user error (our own exception types, file-system errors) becomes one line
 ``mambaic: error: <path>: <message>`` on stderr and the batch goes on; anything else is a bug and
-says so, with the traceback behind ``--debug``.
+says so, with the traceback behind ``--debug``. Every line quoting a path, an argument or file
+content goes through :func:`mambaic.text.printable`: a crafted name or header cannot drive the
+terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import sys
@@ -16,9 +19,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mambaic.codec.atomic import OutputExistsError
+from mambaic.codec.atomic import OutputExistsError, atomic_write, check_target
 from mambaic.codec.limits import MAX_FILE_BYTES
 from mambaic.errors import MambaICError, MicFormatError
+from mambaic.text import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -36,7 +40,17 @@ def report_error(path: Path | str | None, exc: BaseException, debug: bool) -> No
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     where = f"{path}: " if path is not None else ""
-    tqdm.write(f"mambaic: error: {where}{describe(exc, debug, path)}", file=sys.stderr)
+    with contextlib.suppress(OSError):  # a closed stderr must not stop the batch either
+        tqdm.write(printable(f"mambaic: error: {where}{describe(exc, debug, path)}"),
+                   file=sys.stderr)
+
+
+def report_warning(path: Path | str, message: str) -> None:
+    """One ``mambaic: warning: <path>: <message>`` line on stderr; the work goes on."""
+    from tqdm import tqdm
+
+    with contextlib.suppress(OSError):
+        tqdm.write(printable(f"mambaic: warning: {path}: {message}"), file=sys.stderr)
 
 
 def describe(exc: BaseException, debug: bool = False, path: Path | str | None = None) -> str:
@@ -95,22 +109,49 @@ def image_suffixes() -> frozenset[str]:
     return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
 
 
+STDOUT = "-"
+"""``-o -``: the one output goes to standard output (name a file ``./-`` to get one called -)."""
+
+
+def is_stdout(target: Path | str | None) -> bool:
+    """``-o -``, or a path naming the file standard output already is (``/dev/stdout``,
+    ``/dev/fd/1``): written as standard output, so even as root it is never replaced."""
+    if target is None:
+        return False
+    if str(target) == STDOUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(target), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such path; stdout is no file (capture)
+        return False
+
+
 def wants_folder(output: str | None, batch: bool) -> bool:
     """``-o`` names a folder when there are several inputs, it is one, or it ends in a slash."""
     return output is not None and (batch or Path(output).is_dir() or output.endswith(("/", os.sep)))
 
 
 def output_path(source: Path, output: str | None, suffix: str, batch: bool) -> Path:
-    """Where ``source``'s result goes: next to it, into folder ``output``, or to file ``output``."""
+    """Where ``source``'s result goes: next to it, into folder ``output``, to file ``output``,
+    or to standard output (``-``, or a path that is standard output, such as ``/dev/stdout``)."""
     if output is None:
         return source.with_suffix(suffix)
+    if is_stdout(output):
+        return Path(output)
     if wants_folder(output, batch):
         return Path(output) / (source.stem + suffix)
     return Path(output)
 
 
 def prepare_output_dir(output: str | None, batch: bool) -> None:
-    """Create the ``-o`` folder; refuse ``-o FILE`` for several inputs (a usage error, exit 2)."""
+    """Create the ``-o`` folder; refuse ``-o FILE`` (or ``-o -``) for several inputs, and binary
+    data on a terminal (usage errors, exit 2)."""
+    if is_stdout(output):
+        if batch:
+            raise UsageError("-o - (standard output) takes exactly one input")
+        if sys.stdout.isatty():
+            raise UsageError("-o -: standard output is a terminal; redirect it to a file or a pipe")
+        return
     if not wants_folder(output, batch):
         return
     folder = Path(output)
@@ -120,15 +161,26 @@ def prepare_output_dir(output: str | None, batch: bool) -> None:
 
 
 def claim_output(planned: dict[Path, Path], source: Path, target: Path, force: bool) -> None:
-    """Refuse before any work: outputs that are an input, exist, or clash within the batch."""
+    """Refuse before any work: outputs that are an input, exist, are no regular file (links,
+    folders; FIFOs and devices are written through), or clash within the batch."""
+    if is_stdout(target):
+        return
     key = target.resolve()
     if key == source.resolve():
         raise OutputExistsError(f"{target}: refusing to overwrite the input file")
     if key in planned:
         raise OutputExistsError(f"{target}: also the output of {planned[key]} in this batch")
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target}: already exists (use --force to overwrite)")
+    check_target(target, force)
     planned[key] = source
+
+
+def write_output(target: Path, data: bytes, force: bool, source: Path) -> None:
+    """Standard output for ``-o -``, else the atomic writer (which never replaces ``source``)."""
+    if is_stdout(target):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        atomic_write(target, data, overwrite=force, protect=[source])
 
 
 def read_mic(path: Path) -> bytes:
@@ -162,7 +214,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def add_batch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--force", action="store_true",
-                        help="overwrite existing outputs (inputs are never overwritten)")
+                        help="overwrite existing outputs (inputs are never overwritten; a "
+                             "symbolic link is refused, never replaced: name the file it points "
+                             "to; FIFOs and devices such as /dev/null are written to, not "
+                             "replaced)")
     parser.add_argument("-r", "--recursive", action="store_true",
                         help="look for files in sub-folders of folder inputs too")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -173,17 +228,26 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
 class Progress:
     """A files bar for batches and a stage bar for the current file, on stderr when it is a tty."""
 
-    def __init__(self, files: int, enabled: bool) -> None:
+    def __init__(self, files: int, enabled: bool, to_stdout: bool = False) -> None:
         from tqdm import tqdm
 
         self._tqdm = tqdm
+        self._out = sys.stderr if to_stdout else sys.stdout
+        self.output_error: OSError | None = None
         self._enabled = enabled and sys.stderr.isatty()
         self._files = tqdm(total=files, unit="file", file=sys.stderr, position=0,
                            disable=not self._enabled or files < 2, dynamic_ncols=True)
 
     def write(self, line: str) -> None:
-        """Print a result line on stdout without breaking the bars."""
-        self._tqdm.write(line, file=sys.stdout)
+        """Print a result line without breaking the bars: on stdout, or on stderr when stdout
+        carries the output itself (``-o -``). A failed write (a full disk, a closed pipe) must
+        not stop the batch: it is reported once, and the batch then exits 1."""
+        try:
+            self._tqdm.write(printable(line), file=self._out)
+        except OSError as exc:
+            if self.output_error is None:
+                report_error("standard output", exc, False)
+            self.output_error = exc
 
     @contextmanager
     def file(self, name: str) -> Iterator[Callable[[int, int, str], None]]:
@@ -228,11 +292,9 @@ def run_batch(files: list[Path], args: argparse.Namespace, suffix: str, failed: 
     ``code_one(source, target, update)`` returns the output bytes and the summary line; writing
     is atomic, never replaces an input, and replaces an existing output only with --force.
     """
-    from mambaic.codec.atomic import atomic_write
-
     batch = len(files) > 1
     planned: dict[Path, Path] = {}
-    progress = Progress(len(files), not args.quiet)
+    progress = Progress(len(files), not args.quiet, to_stdout=is_stdout(args.output))
     try:
         for source in files:
             target = output_path(source, args.output, suffix, batch)
@@ -240,7 +302,7 @@ def run_batch(files: list[Path], args: argparse.Namespace, suffix: str, failed: 
                 claim_output(planned, source, target, args.force)
                 with progress.file(source.name) as update:
                     data, summary = code_one(source, target, update)
-                atomic_write(target, data, overwrite=args.force, protect=[source])
+                write_output(target, data, args.force, source)
             except Exception as exc:  # one bad input must not stop the batch
                 report_error(source, exc, args.debug)
                 failed = True
@@ -248,4 +310,4 @@ def run_batch(files: list[Path], args: argparse.Namespace, suffix: str, failed: 
             progress.write(f"{source} → {target}  {summary}")
     finally:
         progress.close()
-    return EXIT_FAILURE if failed else EXIT_OK
+    return EXIT_FAILURE if failed or progress.output_error else EXIT_OK

@@ -5,6 +5,7 @@ Output goes next to each input as NAME.mic, or into the folder given with -o, or
 with -o when there is one input. Existing outputs are kept unless --force; an input is never
 overwritten. Grayscale, palette, 16-bit, CMYK and transparent images are accepted (alpha is kept
 losslessly); EXIF orientation is applied. One line per file: input → output, size, bpp, time.
+-o - writes the .mic file to standard output (one input; the summary line goes to stderr).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from mambaic.cli.common import (
     EXIT_FAILURE,
+    UsageError,
     add_batch_options,
     add_model_options,
     gather_batch,
@@ -21,6 +23,7 @@ from mambaic.cli.common import (
     run_batch,
     step_count,
 )
+from mambaic.codec.limits import MAX_TILE_SIZE
 
 HELP = "compress images to .mic files"
 
@@ -49,8 +52,9 @@ def _tile_size(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0 or value % 64:
-        raise argparse.ArgumentTypeError("must be a positive multiple of 64")
+    if not 0 < value <= MAX_TILE_SIZE or value % 64:
+        raise argparse.ArgumentTypeError(f"must be a multiple of 64 from 64 to {MAX_TILE_SIZE} "
+                                         "(the largest tile a decoder accepts)")
     return value
 
 
@@ -60,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="quality from 1 (smallest) to 5 (best); fractions allowed; "
                              "default 3")
     parser.add_argument("-o", "--output", metavar="OUT",
-                        help="output file (one input) or folder")
+                        help="output file (one input), folder, or - for standard output")
     parser.add_argument("-m", "--meta", type=_metadata_item, action="append", default=[],
                         metavar="KEY=VALUE", help="store a metadata entry in the file (repeatable)")
     parser.add_argument("--tile", type=_tile_size, default=None, metavar="PX",
@@ -75,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mambaic.codec.mic_format import validate_metadata
+
+    try:  # before the inputs and the model: a bad -m costs milliseconds
+        metadata = validate_metadata(dict(args.meta))
+    except ValueError as exc:
+        raise UsageError(f"-m: {exc}") from None
     files, had_problems = gather_batch(args, image_suffixes())
     if not files:
         return EXIT_FAILURE
@@ -86,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
     def code_one(source: Path, _target: Path, update) -> tuple[bytes, str]:
         result = codec.compress_report(source, args.quality, progress=update,
-                                       metadata=dict(args.meta), refine_steps=args.refine)
+                                       metadata=metadata, refine_steps=args.refine)
         info = result.info
         notes = f"  [{'; '.join(result.image.notes)}]" if result.image.notes else ""
         return result.data, (f"{info.total_bytes:,} bytes  {info.bpp:.4f} bpp  "

@@ -3,7 +3,9 @@
 Prints the header (model, weights hash, quality, size and mode, latent shapes, tiles), the file
 size as bits per pixel (8 × file bytes / pixels) and payload-only bpp, and a per-slice table of
 anchor and non-anchor bytes. --json prints one JSON object per file instead (JSON Lines).
-No weights are needed.
+No weights are needed. A file that cannot be read, or whose report cannot be written, gets one
+error line on stderr and the others are still described; the exit status is then 1. Text from
+the file (model name, metadata) and file names are shown with non-printable characters escaped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mambaic.cli.common import (
     report_error,
 )
 from mambaic.codec.info import MicInfo, read_info
+from mambaic.text import printable
 
 HELP = "show the header and per-slice sizes of .mic files"
 
@@ -35,31 +38,35 @@ def run(args: argparse.Namespace) -> int:
     for pattern, problem in problems:
         report_error(pattern, FileNotFoundError(problem), args.debug)
     failed = bool(problems) or not files
-    for index, path in enumerate(files):
+    shown = 0
+    for path in files:
         try:
             info = read_info(read_mic(path))
-        except Exception as exc:  # one bad input must not stop the batch
+            if args.json:
+                report = json.dumps({"path": str(path), **info.to_dict()})
+            else:
+                report = ("\n" if shown else "") + format_info(str(path), info)
+            print(report, flush=True)  # flushed here, so a write error is this file's
+            shown += 1
+        except Exception as exc:  # one bad input (or a failed write) must not stop the batch
             report_error(path, exc, args.debug)
             failed = True
-            continue
-        if args.json:
-            print(json.dumps({"path": str(path), **info.to_dict()}))
-        else:
-            print(("\n" if index else "") + format_info(str(path), info))
     return EXIT_FAILURE if failed else EXIT_OK
 
 
 def format_info(name: str, info: MicInfo) -> str:
-    """The human-readable report: header fields, then one row per slice."""
+    """The human-readable report: header fields, then one row per slice; text taken from the
+    file or its name is escaped (:func:`~mambaic.text.printable`)."""
     pixels = info.pixels
     tiles = f"{info.tile_count} tile{'s' if info.tile_count > 1 else ''} of ≤{info.tile_size} px"
     alpha = f"{info.alpha_bytes:,} bytes (lossless)" if info.mode in ("RGBA", "LA") else "none"
     lines = [
-        name,
+        printable(name),
         f"  format     .mic version {info.format_version}",
-        f"  model      {info.model_name}  weights sha256 {info.weights_sha256[:16]}…",
+        f"  model      {printable(info.model_name)}  weights sha256 {info.weights_sha256[:16]}…",
         f"  quality    {info.quality:g}",
-        f"  image      {info.width}x{info.height} {info.mode} (source mode {info.source_mode})",
+        f"  image      {info.width}x{info.height} {info.mode} "
+        f"(source mode {printable(info.source_mode)})",
         f"  latents    y {info.y_shape[0]}x{info.y_shape[1]}, z {info.z_shape[0]}x{info.z_shape[1]}"
         f"; {tiles}",
         f"  size       {info.total_bytes:,} bytes = {info.bpp:.4f} bpp "
@@ -68,7 +75,7 @@ def format_info(name: str, info: MicInfo) -> str:
         f"  alpha      {alpha}",
     ]
     if info.metadata:
-        lines.append(f"  metadata   {json.dumps(info.metadata, ensure_ascii=False)}")
+        lines.append(f"  metadata   {printable(json.dumps(info.metadata, ensure_ascii=False))}")
     lines.append(f"  {'part':<8}{'anchor':>10}{'non-anchor':>12}{'bytes':>10}{'bpp':>9}{'share':>8}")
     rows = [("z", None, None, info.z_bytes)] + [
         (f"slice {k + 1}", a, n, a + n) for k, (a, n) in enumerate(info.slices)]

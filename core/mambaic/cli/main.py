@@ -14,7 +14,9 @@ Exit codes: 0 success, 1 some input failed (one ``mambaic: error: …`` line eac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +28,7 @@ from mambaic.cli.common import (
     UsageError,
     report_error,
 )
+from mambaic.text import printable
 
 SUBCOMMANDS: tuple[str, ...] = ("encode", "decode", "info", "eval", "bench", "train", "models", "demo")
 """Registration point: module names under ``mambaic.cli``, in the order ``--help`` lists them."""
@@ -68,9 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return args.run(args)
+        return _flushed(args.run(args))
     except UsageError as exc:
-        print(f"mambaic: error: {exc}", file=sys.stderr)
+        print(printable(f"mambaic: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("mambaic: interrupted", file=sys.stderr)
@@ -78,6 +81,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # failures outside any one input (e.g. loading weights)
         report_error(None, exc, args.debug)
         return EXIT_FAILURE
+
+
+def _flushed(code: int) -> int:
+    """Flush stdout before returning, so a failed write (a full disk, a closed pipe) is one error
+    line and exit status 1, not a traceback and status 120 from Python's own flush at exit."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        report_error("standard output", exc, False)
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return max(code, EXIT_FAILURE)
+    return code
 
 
 if __name__ == "__main__":

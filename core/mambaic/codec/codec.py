@@ -19,7 +19,7 @@ from PIL import Image
 from mambaic.codec.alpha import decode_alpha, encode_alpha
 from mambaic.codec.image_io import ImageInfo, ImageSource, load_image, to_pil
 from mambaic.codec.info import MicInfo
-from mambaic.codec.limits import MAX_PIXELS
+from mambaic.codec.limits import MAX_PIXELS, MAX_TILE_SIZE, dimension_problem
 from mambaic.codec.mic_format import (
     MicHeader,
     SliceStream,
@@ -32,7 +32,7 @@ from mambaic.codec.mic_format import (
 from mambaic.codec.padding import crop, pad_edges
 from mambaic.codec.stream_guard import PaddedSlices, check_tile, padded
 from mambaic.codec.tiling import Tile, tile_grid
-from mambaic.errors import Cancelled, DeviceError, MicFormatError
+from mambaic.errors import Cancelled, DecodeLimitError, DeviceError, MicFormatError
 from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, check_quality
 from mambaic.models.mambaic import MambaIC
 from mambaic.models.streams import LatentStreams
@@ -48,8 +48,11 @@ class CodecConfig:
 
     tile_size: int = 2048
     """Side of the square tiles large images are coded in; a multiple of the model's 64. Images
-    up to this size are coded whole. Peak memory grows with ``tile_size``², not image size."""
+    up to this size are coded whole. Peak memory grows with ``tile_size``², not image size; at
+    most :data:`~mambaic.codec.limits.MAX_TILE_SIZE`, the largest tile a decoder accepts."""
     max_pixels: int = MAX_PIXELS
+    """Largest image, in pixels, this codec encodes *or decodes*: a service embedding the library
+    caps its work with it (decoding costs time and memory per pixel, whatever the file size)."""
     refine_tile_size: int = 768
     """Tile side used instead when encoding with latent refinement, whose backward pass needs
     about 5 kB per pixel (1.9 GB peak for 768x512 on CPU, against 0.9 GB without)."""
@@ -81,8 +84,12 @@ class Codec:
         self.device = torch.device(device)
         self.config = config or CodecConfig()
         for size in (self.config.tile_size, self.config.refine_tile_size):
-            if size % model.pad_multiple or size <= 0:
-                raise ValueError(f"tile sizes must be positive multiples of {model.pad_multiple}")
+            if size % model.pad_multiple or not 0 < size <= MAX_TILE_SIZE:
+                raise ValueError(f"tile sizes must be multiples of {model.pad_multiple} "
+                                 f"from {model.pad_multiple} to {MAX_TILE_SIZE}")
+        max_pixels = self.config.max_pixels
+        if not isinstance(max_pixels, int) or max_pixels < 1:
+            raise ValueError(f"max_pixels must be a positive integer, not {max_pixels!r}")
         self._strides: tuple[int, int] | None = None
 
     # ---- what this codec is ---------------------------------------------------------------
@@ -165,8 +172,11 @@ class Codec:
                           cancel: Cancel = None) -> DecodeResult:
         start = time.perf_counter()
         mic = parse_container(bytes(data))
-        self._check_compatible(mic.header)
         header = mic.header
+        problem = dimension_problem(header.width, header.height, self.config.max_pixels)
+        if problem:
+            raise DecodeLimitError(f"refusing to decode: {problem}")
+        self._check_compatible(header)
         tiles = tile_grid(*header.padded_size, header.tile_size)
         for tile, tile_streams in zip(tiles, mic.tiles):
             check_tile(tile_streams, *self._symbol_counts(header, tile))

@@ -7,7 +7,10 @@ that a decoded image comes back in the mode the user expects and nothing is chan
 
 * EXIF orientation is applied (the pixels are rotated; the tag itself is not kept).
 * ``1``/``L``/``I;16``/``I``/``F`` become grayscale: coded as RGB, decoded back to ``L``.
-  16-bit samples are rounded to 8 bits (v / 257).
+  Integer samples are taken as 16-bit and rounded to 8 bits (v / 257); float samples in 0..1 are
+  scaled to 0..255 (the usual float convention), floats already in 0..255 are taken as they are.
+  Samples outside those ranges (negative, above 65535, NaN) are refused: clipping them would code
+  a near-black or saturated picture without a word.
 * ``P`` becomes RGB, or RGBA when the palette has transparency.
 * ``CMYK`` is converted through its embedded ICC profile when it has one.
 * Alpha (``RGBA``, ``LA``, ``PA``, premultiplied variants) is kept losslessly beside the lossy RGB
@@ -178,11 +181,9 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarra
     elif mode == "CMYK":
         image = _cmyk_to_rgb(image, notes)
     elif mode.startswith("I;16") or mode == "I":
-        notes.append("16-bit samples rounded to 8 bits")
-        samples = np.clip(np.asarray(image).astype(np.float64), 0, 65535)
-        return _gray(np.round(samples / 257.0).astype(np.uint8)), None, "L"
+        return _gray(_integer_samples(np.asarray(image), notes)), None, "L"
     elif mode == "F":
-        notes.append("float samples clipped to 0..255")
+        return _gray(_float_samples(np.asarray(image), notes)), None, "L"
 
     mode = image.mode
     if mode in _ALPHA_MODES:
@@ -200,6 +201,32 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarra
         except ValueError as exc:
             raise ImageInputError(f"unsupported image mode {mode}: {exc}") from exc
     return np.asarray(image), None, "RGB"
+
+
+def _integer_samples(samples: np.ndarray, notes: list[str]) -> np.ndarray:
+    """16-bit (or 32-bit ``I``) samples to 8 bits by the 16-bit range; other ranges are refused."""
+    low, high = int(samples.min()), int(samples.max())
+    if low < 0 or high > 65535:
+        raise ImageInputError(f"integer samples span {low}..{high}; only 0..65535 (16-bit) "
+                              "can be coded")
+    notes.append("16-bit samples rounded to 8 bits")
+    return np.round(samples.astype(np.float64) / 257.0).astype(np.uint8)
+
+
+def _float_samples(samples: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Float samples scaled by their range: 0..1 to 0..255, 0..255 as is; anything else refused."""
+    if not np.isfinite(samples).all():
+        raise ImageInputError("float samples include NaN or infinity")
+    low, high = float(samples.min()), float(samples.max())
+    if low < 0 or high > 255:
+        raise ImageInputError(f"float samples span {low:g}..{high:g}; only 0..1 or 0..255 "
+                              "can be coded")
+    if high <= 1:
+        notes.append("float samples in 0..1 scaled to 0..255")
+        samples = samples.astype(np.float64) * 255
+    else:
+        notes.append("float samples taken as 0..255")
+    return np.round(samples).astype(np.uint8)
 
 
 def _cmyk_to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:

@@ -13,11 +13,25 @@ MAX_SIDE = 65_535
 MAX_PIXELS = 1 << 26
 """Largest width × height (64 Mpx ≈ 8192 × 8192). Larger images are refused with a clear error."""
 
+LARGE_IMAGE_PIXELS = 1 << 24
+"""Above this many pixels (16 Mpx = 4096 × 4096) decoding takes minutes on a CPU: the CLI warns
+and the app asks before decoding, like Pillow's decompression-bomb warning; the error is at
+``max_pixels`` (``mambaic decode --max-pixels``, ``CodecConfig.max_pixels``)."""
+
+MAX_TILE_SIZE = 2048
+"""Largest tile side the encoder writes and the decoder accepts. Decode memory is bounded per
+tile (about 3 GB for the ``lite`` model at 2048²), so a file may not declare bigger tiles: a
+tiny file claiming one 3072² tile would otherwise need 5.7 GB."""
+
 MAX_METADATA_BYTES = 64 * 1024
 """Largest UTF-8 JSON metadata block a ``.mic`` file may carry."""
 
 MAX_FILE_BYTES = 1 << 30
 """Largest ``.mic`` file the reader accepts (1 GiB; a 64 Mpx image at 8 bpp is 64 MiB)."""
+
+MAX_HEADER_BYTES = 16 << 20
+"""Largest ``.mic`` header (stream table included). The largest valid one, 64 slices in 64-px
+tiles of a 64 Mpx image, is 13.4 MB; the app reads this much to look at a header before decoding."""
 
 MAX_SLICES = 64
 """Most channel slices a model may split its latent into."""

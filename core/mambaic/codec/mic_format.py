@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
@@ -22,21 +23,23 @@ from typing import Union
 from mambaic.codec.alpha import AlphaKind, EncodedAlpha
 from mambaic.codec.limits import (
     MAX_FILE_BYTES,
+    MAX_HEADER_BYTES,
     MAX_METADATA_BYTES,
     MAX_NAME_BYTES,
     MAX_SLICES,
+    MAX_TILE_SIZE,
     dimension_problem,
 )
 from mambaic.codec.modes import ALPHA_MODES, OUTPUT_MODES
 from mambaic.codec.padding import padded_size
 from mambaic.codec.tiling import tile_count
 from mambaic.errors import MicFormatError
+from mambaic.text import text_problem
 
 MAGIC = b"\x89MIC\r\n\x1a\n"
 """PNG-style signature: a high byte, the name, then CR LF, ^Z, LF to catch text-mode mangling."""
 
 FORMAT_VERSION = 1
-MAX_TILE_SIZE = 1 << 16
 MAX_PAD_MULTIPLE = 1024
 MAX_SOURCE_MODE_BYTES = 16
 QUALITY_SCALE = 1000
@@ -137,10 +140,20 @@ class MicFile:
 
 
 def quantize_quality(quality: float) -> float:
-    """The quality value a file can record; encode with this so the decoder uses the same float."""
-    if not math.isfinite(quality):
-        raise ValueError(f"quality must be a finite number, not {quality}")
-    milli = round(quality * QUALITY_SCALE)
+    """The quality value a file can record; encode with this so the decoder uses the same float.
+
+    Raises ``TypeError`` for non-numbers and ``ValueError`` for every number out of range —
+    including integers too large for a float, which ``float()`` reports as ``OverflowError``.
+    """
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Real):
+        raise TypeError(f"quality must be a number, not {type(quality).__name__}")
+    try:
+        value = float(quality)
+    except OverflowError:
+        raise ValueError("quality is far outside what a .mic file can record") from None
+    if not math.isfinite(value):
+        raise ValueError(f"quality must be a finite number, not {value}")
+    milli = round(value * QUALITY_SCALE)
     if not 1 <= milli <= 0xFFFF:
         raise ValueError(f"quality {quality} is outside what a .mic file can record")
     return milli / QUALITY_SCALE
@@ -163,9 +176,15 @@ def _check_metadata_types(metadata: object) -> dict[str, MetadataValue]:
     for key, value in metadata.items():
         if not isinstance(key, str):
             raise ValueError(f"metadata key {key!r} is not a string")
+        problem = text_problem(key)
+        if problem:
+            raise ValueError(f"metadata key {key!r} {problem}")
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise ValueError(f"metadata value for {key!r} must be str/int/float/bool/None, "
                              f"not {type(value).__name__}")
+        problem = text_problem(value, multiline=True) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(f"metadata value for {key!r} {problem}")
     return dict(metadata)
 
 
@@ -201,26 +220,13 @@ def encode_container(header: MicHeader, tiles: Sequence[TileStreams], alpha: Enc
 def parse_container(data: bytes) -> MicFile:
     """Validate and split a ``.mic`` file; raises :class:`MicFormatError` on any problem."""
     view = memoryview(data)
-    if len(view) < len(MAGIC) or bytes(view[:len(MAGIC)]) != MAGIC:
-        raise MicFormatError("not a .mic file (wrong magic bytes)")
-    if len(view) < _PREAMBLE.size:
-        raise MicFormatError("truncated .mic file (header cut short)")
-    _, version, header_size = _PREAMBLE.unpack_from(view)
-    if version != FORMAT_VERSION:
-        raise MicFormatError(f"unsupported .mic format version {version}; this mambaic reads "
-                             f"version {FORMAT_VERSION} (a newer mambaic may read it)")
+    version, header_size = _check_preamble(view)
     if len(view) > MAX_FILE_BYTES:
         raise MicFormatError(f"file is {len(view)} bytes; the limit is {MAX_FILE_BYTES}")
-    if header_size < _PREAMBLE.size + _CRC.size:
-        raise MicFormatError(f"header size {header_size} is impossible")
     if header_size + _CRC.size > len(view):
         raise MicFormatError(f"truncated .mic file: the header alone needs {header_size} bytes, "
                              f"the file has {len(view)}")
-    (stored_crc,) = _CRC.unpack_from(view, header_size - _CRC.size)
-    if zlib.crc32(view[:header_size - _CRC.size]) != stored_crc:
-        raise MicFormatError("header checksum mismatch: the file is corrupted")
-    cursor = _Cursor(view, _PREAMBLE.size, header_size - _CRC.size)
-    parsed = _parse_header(cursor, version)
+    parsed = _checked_header(view, version, header_size)
     payload_len = sum(map(_entry_bytes, parsed.table)) + parsed.alpha_len + parsed.meta_len
     expected = header_size + payload_len + _CRC.size
     if expected != len(view):
@@ -236,6 +242,21 @@ def parse_container(data: bytes) -> MicFile:
     alpha = EncodedAlpha(parsed.alpha_kind, parsed.alpha_value, body.take(parsed.alpha_len))
     metadata = _decode_metadata(body.take(parsed.meta_len))
     return MicFile(parsed.header, tiles, alpha, metadata, header_size, len(view))
+
+
+def read_header(prefix: bytes) -> MicHeader:
+    """Validate and parse the header from the first bytes of a file (at most
+    :data:`~mambaic.codec.limits.MAX_HEADER_BYTES` are needed).
+
+    For deciding whether to decode at all — the app asks before decoding a huge image — without
+    reading the whole file. The header CRC and every field are checked; the payload is not.
+    """
+    view = memoryview(prefix)
+    version, header_size = _check_preamble(view)
+    if header_size > len(view):
+        raise MicFormatError(f"truncated .mic file: the header alone needs {header_size} bytes, "
+                             f"the file has {len(view)}")
+    return _checked_header(view, version, header_size).header
 
 
 # --- writing helpers -------------------------------------------------------------------------
@@ -274,6 +295,29 @@ class _TableEntry:
 
 def _entry_bytes(entry: _TableEntry) -> int:
     return entry.z_len + sum(a + n for a, n, _ in entry.slices)
+
+
+def _check_preamble(view: memoryview) -> tuple[int, int]:
+    """Magic, version and a possible header size: (version, header size)."""
+    if len(view) < len(MAGIC) or bytes(view[:len(MAGIC)]) != MAGIC:
+        raise MicFormatError("not a .mic file (wrong magic bytes)")
+    if len(view) < _PREAMBLE.size:
+        raise MicFormatError("truncated .mic file (header cut short)")
+    _, version, header_size = _PREAMBLE.unpack_from(view)
+    if version != FORMAT_VERSION:
+        raise MicFormatError(f"unsupported .mic format version {version}; this mambaic reads "
+                             f"version {FORMAT_VERSION} (a newer mambaic may read it)")
+    if not _PREAMBLE.size + _CRC.size <= header_size <= MAX_HEADER_BYTES:
+        raise MicFormatError(f"header size {header_size} is impossible")
+    return version, header_size
+
+
+def _checked_header(view: memoryview, version: int, header_size: int) -> _ParsedHeader:
+    """The header CRC, then every field; ``view`` holds at least ``header_size`` bytes."""
+    (stored_crc,) = _CRC.unpack_from(view, header_size - _CRC.size)
+    if zlib.crc32(view[:header_size - _CRC.size]) != stored_crc:
+        raise MicFormatError("header checksum mismatch: the file is corrupted")
+    return _parse_header(_Cursor(view, _PREAMBLE.size, header_size - _CRC.size), version)
 
 
 class _Cursor:
