@@ -23,9 +23,10 @@ from PIL import Image
 
 import mambaic
 from mambaic.eval.metrics import psnr
+from mambaic.models.chroma import RGB_TO_YCC
 from mambaic.train.data import detail, list_images
 
-YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+YCC = np.array(RGB_TO_YCC)
 
 
 def nyquist_chroma_rms(rgb: np.ndarray) -> float:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import torch
 
 from mambaic.models import build_model
-from mambaic.models.chroma import _RGB_TO_YCC, ChromaLowpass
+from mambaic.models.chroma import RGB_TO_YCC, ChromaLowpass
 from mambaic.models.config import ModelConfig, TINY
 from mambaic.weights import load_model, save_weights, with_config
 
-YCC = torch.tensor(_RGB_TO_YCC)
+YCC = torch.tensor(RGB_TO_YCC)
 
 
 def _ycc(x: torch.Tensor) -> torch.Tensor:

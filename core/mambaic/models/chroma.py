@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 #: BT.601 full-range RGB → YCbCr (offsets dropped: the filter is linear and preserves the mean).
-_RGB_TO_YCC = ((0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
+RGB_TO_YCC = ((0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
 
 
 class ChromaLowpass(nn.Module):
@@ -28,7 +28,7 @@ class ChromaLowpass(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        forward = torch.tensor(_RGB_TO_YCC)
+        forward = torch.tensor(RGB_TO_YCC)
         # Non-persistent: nothing enters the state dict, so weight files keep the same tensors.
         self.register_buffer("to_ycc", forward, persistent=False)
         self.register_buffer("to_rgb", torch.linalg.inv(forward), persistent=False)
