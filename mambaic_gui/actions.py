@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
-from mambaic_gui.views.compare import ViewMode
+from mambaic_gui.views.compare import Orientation, ViewMode
 
 StandardKey = QKeySequence.StandardKey
 
@@ -64,6 +64,19 @@ class Actions:
         for action in self.modes.values():
             self.mode_group.addAction(action)
         self.cycle_mode = _action(window, "Next View Mode", "V", "Cycle the view modes")
+        self.orientations = {
+            Orientation.AUTO: _action(window, "&Automatic", None, "Side by side: whichever "
+                                      "placement shows the image larger", checkable=True),
+            Orientation.LEFT_RIGHT: _action(window, "&Left and Right", None,
+                                            "Side by side: original left, decoded right",
+                                            checkable=True),
+            Orientation.TOP_BOTTOM: _action(window, "&Top and Bottom", None,
+                                            "Side by side: original above, decoded below",
+                                            checkable=True),
+        }
+        self.orientation_group = QActionGroup(window)
+        for action in self.orientations.values():
+            self.orientation_group.addAction(action)
         self.fit = _action(window, "&Fit to Window", "Ctrl+0", "Show the whole image")
         self.actual_size = _action(window, "&100 %", "Ctrl+1",
                                    "One image pixel per screen pixel")
@@ -90,13 +103,16 @@ class Actions:
             self.device_group.addAction(action)
         self.about = _action(window, "&About MambaIC", StandardKey.HelpContents)
         self.recent_menu = QMenu("Open &Recent", window)
+        #: Filled by the window with each dock's show/hide action (a closed dock comes back here).
+        self.panels_menu = QMenu("&Panels", window)
         for action in self.all():
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             window.addAction(action)  # shortcuts work even when a menu bar is hidden
 
     def all(self) -> list[QAction]:
         return [a for a in vars(self).values() if isinstance(a, QAction)] + \
-            list(self.modes.values()) + list(self.devices.values())
+            list(self.modes.values()) + list(self.orientations.values()) + \
+            list(self.devices.values())
 
     def build_menus(self, window: QMainWindow) -> None:
         bar = window.menuBar()
@@ -114,10 +130,13 @@ class Actions:
         view = bar.addMenu("&View")
         view.addActions(list(self.modes.values()))
         view.addAction(self.cycle_mode)
+        view.addMenu("Side-by-Side &Layout").addActions(list(self.orientations.values()))
         view.addSeparator()
         view.addActions([self.fit, self.actual_size, self.zoom_in, self.zoom_out])
         view.addSeparator()
         view.addAction(self.rd_chart)
+        view.addSeparator()
+        view.addMenu(self.panels_menu)
         quality = bar.addMenu("&Quality")
         quality.addActions([self.quality_down, self.quality_up, self.level_down, self.level_up])
         quality.addSeparator()

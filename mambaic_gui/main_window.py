@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDropEvent,
     QGuiApplication,
     QIcon,
@@ -32,11 +33,13 @@ from PySide6.QtWidgets import (
 
 from mambaic.codec.atomic import atomic_write
 from mambaic_gui import tasks
+from mambaic_gui.about import about_box
 from mambaic_gui.actions import Actions
 from mambaic_gui.cache import ResultCache, quality_key
 from mambaic_gui.decode_guard import confirm_decode, file_prefix
-from mambaic_gui.dialogs import about_box, error_box
+from mambaic_gui.dialogs import error_box
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
+from mambaic_gui.drop_highlight import DropHighlight
 from mambaic_gui.errors import UserError, describe
 from mambaic_gui.jobs import Job
 from mambaic_gui.mime import Openable, openable_from_mime
@@ -44,9 +47,10 @@ from mambaic_gui.panels.metrics import MetricsPanel
 from mambaic_gui.panels.quality import QualityControl
 from mambaic_gui.panels.rate_plot import RatePlot
 from mambaic_gui.panels.rd_plot import RDPlot
+from mambaic_gui.recent_labels import recent_labels
 from mambaic_gui.scheduler import JobScheduler
 from mambaic_gui.settings import AppSettings
-from mambaic_gui.views.compare import CompareView, ViewMode
+from mambaic_gui.views.compare import CompareView, Orientation, ViewMode
 
 #: Opening a file makes earlier opens and encodes pointless (see `Job.supersedes`); Esc stops these.
 CANCELLABLE = ("open", "encode")
@@ -60,6 +64,13 @@ def _point(result: CodecResult) -> RatePoint | None:
         return None
     return RatePoint("mambaic", result.quality, result.info.bpp, result.psnr, result.ms_ssim,
                      refined=result.refine_steps > 0)
+
+
+def _caption(result: CodecResult) -> str:
+    caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
+    if result.psnr is not None:
+        caption += f" · {result.psnr:.2f} dB"
+    return caption
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +95,7 @@ class MainWindow(QMainWindow):
 
         self.compare = CompareView()
         self.setCentralWidget(self.compare)
+        self.drop_highlight = DropHighlight(self)
         self.quality = QualityControl()
         self.metrics = MetricsPanel()
         self.rate_plot = RatePlot()
@@ -100,6 +112,8 @@ class MainWindow(QMainWindow):
         self.commands.refine.setChecked(self.settings.refine)
         self.compare.set_mode(self.settings.view_mode)
         self._sync_mode_actions()
+        self._restore_orientation()
+        self.rd_plot.set_metric(self.settings.rd_metric)
         self.quality.set_value(self.settings.quality)
         self._wanted_quality = self.quality.value()
         self._restore_layout()
@@ -128,6 +142,7 @@ class MainWindow(QMainWindow):
         self._docks = [self._dock("Metrics", "metricsDock", self.metrics),
                        self._dock("Bits per slice", "rateDock", self.rate_plot),
                        self._dock("Rate–distortion", "rdDock", self.rd_plot)]
+        self.commands.panels_menu.addActions([dock.toggleViewAction() for dock in self._docks])
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -139,6 +154,10 @@ class MainWindow(QMainWindow):
         cancel.setDefaultAction(self.commands.cancel)
         self.cancel_button = cancel
         self.device_label = QLabel("no model")
+        self.readout_label = QLabel()
+        self.readout_label.setObjectName("readout")
+        self.readout_label.setMinimumWidth(1)  # shrinks rather than widening the window
+        bar.addPermanentWidget(self.readout_label)
         for widget in (self.stage_label, self.progress, cancel):
             bar.addPermanentWidget(widget)
             widget.hide()
@@ -153,7 +172,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.paste.triggered.connect(self.paste)
         a.copy_metrics.triggered.connect(self.copy_metrics)
-        a.cancel.triggered.connect(lambda: self.scheduler.cancel_foreground(CANCELLABLE))
+        a.cancel.triggered.connect(self.cancel)
         for mode, action in a.modes.items():
             action.triggered.connect(lambda _=False, m=mode: self.compare.set_mode(m))
         a.cycle_mode.triggered.connect(self.compare.cycle_mode)
@@ -172,7 +191,11 @@ class MainWindow(QMainWindow):
         a.rd_chart.toggled.connect(self._on_rd_chart_toggled)
         a.refine.toggled.connect(self._on_refine_toggled)
         a.about.triggered.connect(self.show_about)
+        for orientation, action in a.orientations.items():
+            action.triggered.connect(lambda _=False, o=orientation: self._set_orientation(o))
         self.compare.mode_changed.connect(self._on_mode_changed)
+        self.compare.readout_changed.connect(self.readout_label.setText)
+        self.rd_plot.metric_changed.connect(lambda key: setattr(self.settings, "rd_metric", key))
         self.quality.committed.connect(self.request_encode)
         self.scheduler.progress.connect(self._on_progress)
         self.scheduler.busy_changed.connect(self._on_busy)
@@ -345,7 +368,8 @@ class MainWindow(QMainWindow):
         self.scheduler.submit("encode", tasks.encode(document, quality, refine_steps),
                               supersedes=("encode",),
                               on_finished=lambda r: self._on_encoded(document, quality, r),
-                              on_failed=self.show_error)
+                              on_failed=lambda error: self._on_encode_failed(document, quality,
+                                                                             error))
 
     def _on_encoded(self, document: Document, quality: float, result: CodecResult) -> None:
         self.cache.put(document.token, quality, result)
@@ -354,13 +378,48 @@ class MainWindow(QMainWindow):
             self._show(result)
             self._start_rd()
 
+    def cancel(self) -> None:
+        """Esc: stop opening and encoding, and make the controls agree with the picture again.
+
+        Otherwise the slider (and the remembered quality) would keep the setting of the encode
+        that never finished while the views and metrics show an older one, and a save would
+        write a quality the user did not see.
+        """
+        encoding = self.scheduler.has_foreground(("encode",))
+        opening = self.scheduler.has_foreground(("open",))
+        self.scheduler.cancel_foreground(CANCELLABLE)
+        if encoding:
+            message = f"Encode to q {self._wanted_quality:.2f} cancelled"
+            if self.result is not None:
+                message += f"; showing q {self.result.quality:.2f}"
+                self._sync_controls_to(self.result)
+            self.statusBar().showMessage(message, 15000)
+        elif opening:
+            self.statusBar().showMessage("Opening cancelled", 15000)
+
+    def _sync_controls_to(self, result: CodecResult) -> None:
+        """Set quality and refinement to those of `result` without starting an encode."""
+        self.quality.set_value(result.quality)
+        self._wanted_quality = self.settings.quality = result.quality
+        refined = result.refine_steps > 0
+        if self.commands.refine.isChecked() != refined:
+            self.commands.refine.blockSignals(True)  # its handler would encode again
+            self.commands.refine.setChecked(refined)
+            self.commands.refine.blockSignals(False)
+            self.settings.refine = refined
+        self.compare.set_decoded_caption(_caption(result))
+
+    def _on_encode_failed(self, document: Document, quality: float, error: UserError) -> None:
+        """The picture stays as it was, so the controls go back to it (as after a cancel)."""
+        if self.document is document and self.result is not None \
+                and quality_key(quality) == quality_key(self._wanted_quality):
+            self._sync_controls_to(self.result)
+        self.show_error(error)
+
     def _show(self, result: CodecResult) -> None:
         self.result = result
         self.compare.set_decoded(result.decoded_view, result.errors)
-        caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
-        if result.psnr is not None:
-            caption += f" · {result.psnr:.2f} dB"
-        self.compare.set_decoded_caption(caption)
+        self.compare.set_decoded_caption(_caption(result))
         self.metrics.set_result(result)
         self.rate_plot.set_info(result.info)
         self.rd_plot.set_current(_point(result))
@@ -534,13 +593,25 @@ class MainWindow(QMainWindow):
     def _sync_mode_actions(self) -> None:
         self.commands.modes[self.compare.mode].setChecked(True)
 
+    def _restore_orientation(self) -> None:
+        try:
+            orientation = Orientation(self.settings.orientation)
+        except ValueError:  # written by another version: fall back to the default
+            orientation = Orientation.AUTO
+        self._set_orientation(orientation)
+
+    def _set_orientation(self, orientation: Orientation) -> None:
+        self.compare.set_orientation(orientation)
+        self.settings.orientation = orientation.value
+        self.commands.orientations[orientation].setChecked(True)
+
     # ---- recent files -----------------------------------------------------------------------
     def _refresh_recent_menu(self) -> None:
         menu = self.commands.recent_menu
         menu.clear()
         recent = self.settings.recent_files()
-        for path in recent:
-            action = menu.addAction(Path(path).name)
+        for path, label in zip(recent, recent_labels(recent)):
+            action = menu.addAction(label)
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
@@ -550,8 +621,14 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if openable_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
+            self.drop_highlight.show_over(self.compare)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_highlight.hide()
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_highlight.hide()
         item = openable_from_mime(event.mimeData())
         if item is not None:
             event.acceptProposedAction()

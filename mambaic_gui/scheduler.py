@@ -119,6 +119,12 @@ class JobScheduler(QObject):
     def is_idle(self) -> bool:
         return self._running is None and not self._foreground and not self._background
 
+    def has_foreground(self, kinds: Collection[str]) -> bool:
+        """Whether a foreground job of these kinds is running or waiting (what Esc would stop)."""
+        running = self._running
+        return any(j.kind in kinds for j in self._foreground) or (
+            running is not None and not running.background and running.kind in kinds)
+
     # ---- worker outcomes --------------------------------------------------------------------
     def _take(self, job_id: int) -> tuple[Job | None, _Callbacks | None]:
         job = self._running

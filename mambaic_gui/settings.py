@@ -93,6 +93,24 @@ class AppSettings:
     def view_mode(self, value: str) -> None:
         self._s.setValue("view/mode", value)
 
+    @property
+    def orientation(self) -> str:
+        """How "side by side" places its panes (a `views.compare.Orientation` value)."""
+        return self._get("view/orientation", "auto", str)
+
+    @orientation.setter
+    def orientation(self, value: str) -> None:
+        self._s.setValue("view/orientation", value)
+
+    @property
+    def rd_metric(self) -> str:
+        """The rate–distortion chart's distortion axis (a key of `panels.rd_plot.METRICS`)."""
+        return self._get("view/rd_metric", "psnr", str)
+
+    @rd_metric.setter
+    def rd_metric(self, value: str) -> None:
+        self._s.setValue("view/rd_metric", value)
+
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         """(geometry, dock/toolbar state) as saved by `save_window_state`, or None each."""
         geometry = self._s.value("window/geometry")

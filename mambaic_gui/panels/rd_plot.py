@@ -10,7 +10,8 @@ import html
 import math
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from mambaic_gui.document import RatePoint
 from mambaic_gui.panels.plot_style import CLASSIC, HIGHLIGHT, MAMBAIC, styled_plot
@@ -29,6 +30,9 @@ def _metric(point: RatePoint, key: str) -> float:
 class RDPlot(QWidget):
     """Curves keyed by codec label; `curves` holds the plotted points for tests and copying."""
 
+    #: The distortion axis the user picked (a value of `METRICS`), so the window can remember it.
+    metric_changed = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = styled_plot("Rate–distortion of this image")
@@ -41,18 +45,22 @@ class RDPlot(QWidget):
         self._key.setWordWrap(True)
         self._metric = QComboBox()
         self._metric.addItems(list(METRICS))
-        self._metric.currentIndexChanged.connect(self._redraw)
+        self._metric.currentIndexChanged.connect(self._on_metric)
+        # On its own line and wrapped: a dock is narrow and the status can be a sentence.
         self._status = QLabel()
+        self._status.setWordWrap(True)
+        self._status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._status.setObjectName("rdStatus")
         self.curves: dict[str, list[RatePoint]] = {}
         self.current: RatePoint | None = None
         row = QHBoxLayout()
         row.addWidget(QLabel("Distortion:"))
         row.addWidget(self._metric)
         row.addStretch(1)
-        row.addWidget(self._status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self._status)
         layout.addWidget(self._key)
         layout.addWidget(self.plot, 1)
         self._redraw()
@@ -64,6 +72,21 @@ class RDPlot(QWidget):
 
     def set_status(self, text: str) -> None:
         self._status.setText(text)
+        self._status.setToolTip(text)  # the whole sentence, should the dock be too short
+
+    @property
+    def metric(self) -> str:
+        return METRICS[self._metric.currentText()]
+
+    def set_metric(self, key: str) -> None:
+        """Show distortion as `key` ("psnr" or "ms_ssim_db"); unknown keys are ignored."""
+        labels = [label for label, value in METRICS.items() if value == key]
+        if labels:
+            self._metric.setCurrentText(labels[0])
+
+    def _on_metric(self) -> None:
+        self._redraw()
+        self.metric_changed.emit(self.metric)
 
     def set_curve(self, label: str, points: list[RatePoint]) -> None:
         self.curves[label] = sorted(points, key=lambda p: p.bpp)

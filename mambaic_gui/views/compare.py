@@ -3,12 +3,15 @@
 All panes' ViewBoxes are linked to the original's, so zoom and pan stay in sync. The two panes
 always have equal sizes (the heatmap's colour bar lives in its own narrow canvas) because
 pyqtgraph's linking copies the range between non-overlapping views, which keeps the scale only when
-sizes match. "Side by side" stacks the panes top/bottom instead when that shows a wide image larger,
-and the image stays fitted to the window until the user zooms or pans.
+sizes match. "Side by side" puts the panes left/right or top/bottom as the user chose, or, in the
+automatic orientation, whichever shows the image larger; the image stays fitted to the window until
+the user zooms or pans. Under the cursor, `readout_changed` reports the zoom and both images'
+pixel values (see `views.readout`).
 """
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import pyqtgraph as pg
@@ -28,12 +31,21 @@ from PySide6.QtWidgets import (
 from mambaic_gui.pixels import ErrorHeatmap, Pyramid
 from mambaic_gui.views.heatmap import colormap
 from mambaic_gui.views.image_pane import BACKGROUND, ImagePane, PyramidItem
+from mambaic_gui.views.readout import readout
 
 
 class ViewMode(str, Enum):
     SIDE_BY_SIDE = "side-by-side"
     SPLIT = "split"
     HEATMAP = "heatmap"
+
+
+class Orientation(str, Enum):
+    """How "side by side" places its two panes; AUTO picks the one that shows the image larger."""
+
+    AUTO = "auto"
+    LEFT_RIGHT = "left-right"
+    TOP_BOTTOM = "top-bottom"
 
 
 PLACEHOLDER = ("Drop a photo or a .mic file here\n\n"
@@ -44,6 +56,8 @@ class CompareView(QWidget):
     """The central widget: shows whatever of original / decoded / error map is available."""
 
     mode_changed = Signal(str)
+    #: Zoom and the pixel values under the cursor, as one line for the status bar.
+    readout_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +65,8 @@ class CompareView(QWidget):
         self.decoded = ImagePane("Decoded")
         self.heatmap = ImagePane("Error |original − decoded|")
         self._fitted = True
+        self._orientation = Orientation.AUTO
+        self._cursor: tuple[int, int] | None = None
         self._refit = QTimer(self)  # coalesces the resizes of one layout pass into one fit
         self._refit.setSingleShot(True)
         self._refit.setInterval(0)
@@ -59,6 +75,10 @@ class CompareView(QWidget):
             pane.canvas.setAcceptDrops(False)  # let drops reach the main window
             pane.view.sigRangeChangedManually.connect(self._on_manual_zoom)
             pane.view.sigResized.connect(self._refit.start)
+            pane.canvas.scene().sigMouseMoved.connect(
+                lambda pos, pane=pane: self._on_mouse_moved(pane, pos))
+        self.original.view.sigRangeChanged.connect(self._emit_readout)
+        self.decoded.view.sigRangeChanged.connect(self._emit_readout)
 
         self.colorbar = pg.ColorBarItem(colorMap=colormap(), interactive=False, colorMapMenu=False,
                                         width=18, label="mean |original − decoded|, 0–255")
@@ -120,6 +140,7 @@ class CompareView(QWidget):
     def set_original(self, image: Pyramid | None) -> None:
         """Show a newly opened image (or none, for a .mic opened alone) and fit it to the window."""
         self._original, self._decoded, self._errors = image, None, None
+        self._cursor = None
         self.original.set_pyramid(image)
         self.decoded.set_pyramid(None)
         self.heatmap.set_pyramid(None)
@@ -192,8 +213,22 @@ class CompareView(QWidget):
         x = min(max(self.split_line.value(), 0.0), float(width))
         self._clip.setRect(QRectF(x, 0, width - x, height))
 
+    @property
+    def orientation(self) -> Orientation:
+        return self._orientation
+
+    def set_orientation(self, orientation: Orientation | str) -> None:
+        self._orientation = Orientation(orientation)
+        self._arrange()
+        self._refit.start()
+
     def _arrange(self) -> None:
-        """Stack the two panes vertically when that shows the image at a larger scale."""
+        """Place the two panes as chosen; in AUTO, stacked when that shows the image larger."""
+        if self._orientation != Orientation.AUTO:
+            self._pair.setDirection(QBoxLayout.Direction.TopToBottom
+                                    if self._orientation == Orientation.TOP_BOTTOM
+                                    else QBoxLayout.Direction.LeftToRight)
+            return
         image = self._original or self._decoded
         if image is None:
             return
@@ -218,6 +253,18 @@ class CompareView(QWidget):
             if pane.view.linkedView(pg.ViewBox.XAxis) is not target:
                 pane.view.setXLink(target)
                 pane.view.setYLink(target)
+
+    # ---- readout ----------------------------------------------------------------------------
+    def _on_mouse_moved(self, pane: ImagePane, scene_pos) -> None:
+        """Remember the image pixel under the cursor (any pane: they show the same pixels)."""
+        point = pane.view.mapSceneToView(scene_pos)
+        self._cursor = (math.floor(point.x()), math.floor(point.y()))
+        self._emit_readout()
+
+    def _emit_readout(self, *_args) -> None:
+        zoom = self.primary().zoom_factor() if (self._original or self._decoded) else 0.0
+        x, y = self._cursor if self._cursor is not None else (-1, -1)
+        self.readout_changed.emit(readout(zoom, x, y, self._original, self._decoded))
 
     def _fit_if_fitted(self) -> None:
         if self._fitted:

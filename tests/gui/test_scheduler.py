@@ -130,3 +130,15 @@ def test_model_load_keeps_codec_on_worker(scheduler, qtbot):
     with qtbot.waitCallback() as used:
         scheduler.submit("encode", lambda c, p, k: c, on_finished=used)
     assert used.args[0] is codec
+
+
+def test_has_foreground_sees_running_and_waiting_jobs(scheduler, qtbot):
+    assert not scheduler.has_foreground(("encode",))
+    scheduler.submit("encode", sliced(20, 0.02, "a"))
+    scheduler.submit("open", sliced(1, 0.01, "b"))
+    scheduler.submit("rd", sliced(1, 0.01, "c"), background=True)
+    assert scheduler.has_foreground(("encode",)) and scheduler.has_foreground(("open",))
+    assert not scheduler.has_foreground(("rd",))  # background work is not what Esc stops
+    scheduler.cancel_foreground(("encode", "open"))
+    assert not scheduler.has_foreground(("open",))
+    qtbot.waitUntil(lambda: not scheduler.has_foreground(("encode",)), timeout=5000)

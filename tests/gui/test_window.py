@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog
 
 from mambaic_gui.views.compare import ViewMode
 
@@ -65,9 +65,10 @@ def test_shortcuts(window):
 
 def test_about_box_shows_model_card(window, qtbot):
     window.commands.about.trigger()
-    box = window.findChild(QMessageBox, "aboutBox")
+    box = window.findChild(QDialog, "aboutBox")
     assert box is not None and box.isVisible()
-    assert "tiny (tests)" in box.text() and "untrained" in box.text()
+    text = box.browser.toPlainText()
+    assert "tiny (tests)" in text and "untrained" in text
     box.accept()
 
 
