@@ -1,0 +1,38 @@
+"""Widen trained weights' half-resolution stage without changing what they decode.
+
+Usage: python scripts/widen_weights.py SOURCE DEST --width 96
+
+SOURCE is a weights file (e.g. a run's fp32 export); DEST gets the widened model in fp32 with
+SOURCE's card, its training entry noting the widening, ready for `mambaic train --init-weights
+DEST`. The copy is checked to decode a random image as SOURCE does (models/widen.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+
+from mambaic.models.widen import widen_half_resolution
+from mambaic.weights import load_model, save_weights
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source")
+    parser.add_argument("dest")
+    parser.add_argument("--width", type=int, required=True, help="new half-resolution width")
+    args = parser.parse_args()
+    model, info = load_model(args.source)
+    before = model.cfg.widths[0]
+    wide = widen_half_resolution(model.float(), args.width)
+    card = copy.deepcopy(info.card)
+    training = card.setdefault("training", {})
+    training["widened"] = (f"half-resolution width {before} -> {args.width} after this stage, "
+                           "function-preserving (scripts/widen_weights.py)")
+    sha = save_weights(wide, args.dest, card)
+    print(f"{args.dest}: widths {wide.cfg.widths}, "
+          f"{sum(p.numel() for p in wide.parameters()):,} parameters, sha256 {sha[:12]}")
+
+
+if __name__ == "__main__":
+    main()
