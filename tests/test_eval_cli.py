@@ -113,9 +113,19 @@ def test_eval_refine_is_recorded_in_the_report(weights, images, tmp_path):
     argv = [str(images), "--codecs", "mambaic", "--qualities", "3", "--limit", "1", "--refine", "2",
             "--weights", str(weights), "--out", str(tmp_path), "--quiet"]  # fmt: skip
     assert main(["eval", *argv]) == 0
-    assert "encoder refinement 2 steps" in (tmp_path / "eval.md").read_text()
+    assert "encoder 2 refinement steps" in (tmp_path / "eval.md").read_text()
     with pytest.raises(SystemExit):
         main(["eval", str(images), "--refine", "-3"])
+
+
+def test_eval_effort_is_recorded_and_excludes_refine(weights, images, tmp_path):
+    argv = [str(images), "--codecs", "mambaic", "--qualities", "3", "--limit", "1", "--effort", "1",
+            "--weights", str(weights), "--out", str(tmp_path), "--quiet"]  # fmt: skip
+    assert main(["eval", *argv]) == 0
+    assert "encoder effort 1 (3 refinement steps)" in (tmp_path / "eval.md").read_text()
+    for bad in (["--effort", "1", "--refine", "2"], ["--effort", "4"], ["--effort", "x"]):
+        with pytest.raises(SystemExit):
+            main(["eval", str(images), *bad])
 
 
 def test_eval_of_two_sets_reports_each_and_puts_their_bd_rates_side_by_side(weights, images, tmp_path):

@@ -75,10 +75,13 @@ def test_progress_counts_refinement_steps_and_cancel_stops_them(codec):
     seen = []
     codec.compress(sample_image(40, 30), 3.0, progress=lambda d, t, s: seen.append((d, t, s)),
                    refine_steps=4)
-    total = codec.model.cfg.num_slices + 2 + 4
+    K = codec.model.cfg.num_slices
+    total = 1 + 4 + 2 * (K + 1) + 1  # analysis, steps, refined and plain codings, the choice
     assert [d for d, _, _ in seen] == list(range(1, total + 1))
     assert {t for _, t, _ in seen} == {total}
     assert [s for _, _, s in seen if s.startswith("refining")] == [f"refining {i}/4" for i in range(1, 5)]
+    assert [s for _, _, s in seen if s.startswith("plain")] == (
+        ["plain hyper"] + [f"plain slice {k}/{K}" for k in range(1, K + 1)])
 
     calls = []
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mambaic.cli.common import EXIT_OK, add_model_options, step_count
+from mambaic.cli.common import EXIT_OK, add_effort_options, add_model_options, effort_steps
 from mambaic.cli.eval import quality_arg
 
 HELP = "latency per stage and peak memory, against JPEG/WebP/AVIF and CompressAI models"
@@ -93,8 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time a freshly initialised model of this config (e.g. paper) "
         "instead of loading weights",
     )
-    parser.add_argument("--refine", type=step_count, default=0, metavar="STEPS",
-                        help="also time mambaic encoding with STEPS steps of latent refinement")
+    add_effort_options(parser, "also time mambaic encoding with STEPS steps of latent "
+                       "refinement (instead of an effort level)")
     parser.add_argument("--no-classic", action="store_true", help="skip JPEG/WebP/AVIF/JPEG XL")
     parser.add_argument("--no-peers", action="store_true", help="skip the CompressAI models")
     parser.add_argument("--out", type=Path, metavar="DIR", help="also write the report here")
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         with_classic=not args.no_classic,
         with_peers=not args.no_peers,
         show_progress=not args.quiet,
-        refine_steps=args.refine,
+        refine_steps=effort_steps(args),
     )
     print(bench_report.to_markdown(result))
     if args.out is not None:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mambaic.codec.atomic import OutputExistsError, atomic_write, check_target
+from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_STEPS, refine_steps_for
 from mambaic.codec.limits import MAX_FILE_BYTES
 from mambaic.errors import MambaICError, MicFormatError
 from mambaic.text import printable
@@ -202,6 +203,22 @@ def step_count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
+
+
+def add_effort_options(parser: argparse.ArgumentParser, refine_help: str) -> None:
+    """``--effort E`` (the product knob) or ``--refine STEPS`` (the expert one), not both."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--effort", type=int, choices=range(EFFORT_MAX + 1), metavar="E",
+                       help=f"encoder effort 0-{EFFORT_MAX}: higher spends more encode time for "
+                            f"smaller files at the same quality, never larger ones; refinement "
+                            f"steps per level {', '.join(map(str, EFFORT_STEPS))} "
+                            f"(default {DEFAULT_EFFORT})")
+    group.add_argument("--refine", type=step_count, metavar="STEPS", help=refine_help)
+
+
+def effort_steps(args: argparse.Namespace) -> int:
+    """The refinement steps chosen by ``--effort`` or ``--refine``."""
+    return refine_steps_for(args.effort, args.refine)
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mambaic.cli.common import EXIT_OK, add_model_options, step_count
+from mambaic.cli.common import EXIT_OK, add_effort_options, add_model_options, effort_steps
 
 HELP = "rate-distortion evaluation against JPEG, WebP, AVIF, JPEG XL and HEVC"
 
@@ -79,11 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="output folder (default: ./eval-results)",
     )
-    parser.add_argument(
-        "--refine", type=step_count, default=0, metavar="STEPS",
-        help="encode mambaic with STEPS steps of latent refinement (slower encoding, smaller "
-        "files; default 0, as `mambaic encode` does by default)",
-    )
+    add_effort_options(parser, "encode mambaic with STEPS steps of latent refinement instead "
+                       "of an effort level")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_options(parser)
 
@@ -114,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             weights=str(args.weights) if args.weights else None,
             device=args.device,
             show_progress=not args.quiet,
-            refine_steps=args.refine,
+            refine_steps=effort_steps(args),
         )
         out = args.out / name if several else args.out
         written = report.write_all(result, out)

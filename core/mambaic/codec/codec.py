@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from mambaic.codec.alpha import decode_alpha, encode_alpha
+from mambaic.codec.effort import refine_steps_for
 from mambaic.codec.image_io import ImageInfo, ImageSource, load_image, to_pil
 from mambaic.codec.info import MicInfo
 from mambaic.codec.limits import MAX_PIXELS, MAX_TILE_SIZE, dimension_problem
@@ -65,6 +66,10 @@ class EncodeResult:
     image: ImageInfo
     """What the input was and which conversions were applied to it."""
     seconds: float
+    refine_steps: int = 0
+    """Refinement steps spent per tile (from the effort level or given directly)."""
+    refined_tiles: int = 0
+    """Tiles whose refined coding was kept; the others were cheaper coded plainly."""
 
 
 @dataclass(frozen=True)
@@ -115,22 +120,26 @@ class Codec:
     # ---- encoding -------------------------------------------------------------------------
     def compress(self, image: ImageSource, quality: float, progress: Progress = None,
                  cancel: Cancel = None, metadata: Mapping[str, object] | None = None,
-                 refine_steps: int = 0) -> bytes:
+                 refine_steps: int | None = None, effort: int | None = None) -> bytes:
         """Code an image at ``quality`` (1–5) into the bytes of a ``.mic`` file.
 
-        ``refine_steps`` > 0 fits the latents to this image by gradient descent before coding
-        (:mod:`mambaic.models.refine`): smaller files at the same quality, each step costing about
-        a decode's time and a training step's memory. Any decoder reads the result.
+        ``effort`` (0–3, :mod:`mambaic.codec.effort`; default 0) spends encode time for smaller
+        files at the same quality: levels above 0 fit the latents to this image by gradient
+        descent (:mod:`mambaic.models.refine`) and keep the result only where it costs less in
+        real bytes and pixels. ``refine_steps`` sets the number of steps directly instead (the
+        expert knob). Each step costs about a decode's time and a training step's memory; any
+        decoder reads the result at the usual speed.
         """
-        return self.compress_report(image, quality, progress, cancel, metadata, refine_steps).data
+        return self.compress_report(image, quality, progress, cancel, metadata, refine_steps,
+                                    effort).data
 
     def compress_report(self, image: ImageSource, quality: float, progress: Progress = None,
                         cancel: Cancel = None, metadata: Mapping[str, object] | None = None,
-                        refine_steps: int = 0) -> EncodeResult:
-        """Like :meth:`compress`, also returning the file's info, the input's info and the time."""
+                        refine_steps: int | None = None, effort: int | None = None) -> EncodeResult:
+        """Like :meth:`compress`, also returning the file's info, the input's info, the time and
+        how many tiles kept their refined coding."""
         start = time.perf_counter()
-        if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
-            raise ValueError(f"refine_steps must be a whole number 0 or more, got {refine_steps!r}")
+        refine_steps = refine_steps_for(effort, refine_steps)
         quality = check_quality(quantize_quality(quality))
         meta = validate_metadata(metadata or {})
         loaded = load_image(image, self.config.max_pixels)
@@ -160,7 +169,8 @@ class Codec:
         data = encode_container(header, [_tile_streams(s) for s in coded],
                                 encode_alpha(loaded.alpha), meta)
         return EncodeResult(data, MicInfo.from_file(parse_container(data)), loaded.info,
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, refine_steps,
+                            sum(streams.refined for streams in coded))
 
     # ---- decoding -------------------------------------------------------------------------
     def decompress(self, data: bytes, progress: Progress = None,

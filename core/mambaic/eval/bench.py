@@ -19,6 +19,7 @@ import torch
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
+from mambaic.codec.effort import describe_steps
 from mambaic.eval import classic, machine, peers
 from mambaic.eval.stages import StageClock
 from mambaic.eval.timing import Timed, measure_call
@@ -151,8 +152,8 @@ def _bench_refined(run: BenchRun, rgb: np.ndarray, codec, quality: float, steps:
     memory (decoding it costs what any decode does, and is timed again for completeness)."""
     encode, decode, data = _time_round_trip(run, Image.fromarray(rgb, "RGB"), codec, quality, steps)
     run.rows.append(
-        BenchRow("mambaic-refined", f"mambaic ({codec.weights.name}), --refine {steps}", "mambaic",
-                 f"quality {quality:g}, {steps} refinement steps", run.device, encode, decode,
+        BenchRow("mambaic-refined", f"mambaic ({codec.weights.name}), {describe_steps(steps)}",
+                 "mambaic", f"quality {quality:g}, {steps} refinement steps", run.device, encode, decode,
                  len(data))
     )  # fmt: skip
 

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 import mambaic
+from mambaic.codec.effort import describe_steps
 from mambaic.eval.sweep import SweptCodec
 from mambaic.weights import training_steps
 
@@ -48,7 +49,7 @@ def mambaic_codec(
     encoder's refinement, which changes the results) and their SHA-256."""
     codec = mambaic.load_codec(weights=weights, device=device)
     sweep = tuple(float(q) for q in (qualities or codec.paper_qualities))
-    encoder = f", encoder refinement {refine_steps} steps" if refine_steps else ""
+    encoder = f", encoder {describe_steps(refine_steps)}" if refine_steps else ""
 
     def encode(rgb: np.ndarray, quality: float) -> bytes:
         return codec.compress(Image.fromarray(rgb, "RGB"), quality, refine_steps=refine_steps)
@@ -58,7 +59,7 @@ def mambaic_codec(
 
     ours = SweptCodec(
         name="mambaic",
-        label=f"mambaic ({codec.weights.name}{', refined' if refine_steps else ''})",
+        label=f"mambaic ({codec.weights.name}{encoder})",
         settings=f"mambaic {mambaic.__version__}, {codec.weights.name} model, quality 1-5 scale{encoder}",
         sweep=sweep,
         encode=encode,

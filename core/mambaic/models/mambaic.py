@@ -8,7 +8,7 @@ from torch import nn
 from mambaic._compressai import EntropyBottleneck
 from mambaic.errors import Cancelled
 from mambaic.models.config import ModelConfig
-from mambaic.models.gain import GainUnit, check_quality
+from mambaic.models.gain import GainUnit, check_quality, lambda_for_quality
 from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
 from mambaic.models.refine import refine_latents
 from mambaic.models.streams import LatentStreams
@@ -83,34 +83,67 @@ class MambaIC(nn.Module):
                  valid: tuple[int, int] | None = None) -> LatentStreams:
         """x (1,3,Hp,Wp) in [0,1] → entropy-coded streams.
 
-        Stages: analysis, ``refine_steps`` steps of latent refinement (see `refine`), hyper,
-        K slices. ``valid`` is the (height, width) of real pixels in x; refinement ignores the
-        padding beyond it.
+        Stages: analysis, then hyper and K slices. With ``refine_steps`` > 0 (see `refine`) the
+        latents are refined first, and both the refined and the plain latents are coded; the
+        streams kept are those with the lower rate-distortion cost *in real bytes and in the pixels
+        a decoder will produce* (λ·255²·MSE + bits per pixel over the valid pixels), so refinement
+        can never make a tile worse than the plain encoder does. ``valid`` is the (height, width)
+        of real pixels in x; padding costs bits but never error.
         """
         self._check_input(x)
         if refine_steps < 0:
             raise ValueError(f"refine_steps must be 0 or more, got {refine_steps}")
         x = x.contiguous()
         quality = check_quality(quality)
-        total = self.compress_stages(refine_steps)
-        report = _Reporter(progress, cancel, total)
+        K = self.cfg.num_slices
+        report = _Reporter(progress, cancel, self.compress_stages(refine_steps))
         y = self.g_a(x) * self.gain.gain(quality)
         report(1, "analysis")
         z = self.h_a(y)
-        if refine_steps:
-            y, z = refine_latents(self, x, y, z, quality, refine_steps, valid or tuple(x.shape[-2:]),
+        if not refine_steps:
+            return self._code(y, z, report, 1)[0]
+        y_r, z_r = refine_latents(self, x, y, z, quality, refine_steps, valid or tuple(x.shape[-2:]),
                                   lambda done, steps: report(1 + done, f"refining {done}/{steps}"))
+        refined, y_hat_r = self._code(y_r, z_r, report, 1 + refine_steps)
+        plain, y_hat_p = self._code(y, z, report, 2 + refine_steps + K, "plain ")
+        valid = valid or tuple(x.shape[-2:])
+        costs = [self._real_cost(x, y_hat, streams, quality, valid)
+                 for y_hat, streams in ((y_hat_r, refined), (y_hat_p, plain))]
+        report(self.compress_stages(refine_steps), "keeping the cheaper coding")
+        refined.refined = costs[0] < costs[1]
+        return refined if refined.refined else plain
+
+    def _code(self, y: torch.Tensor, z: torch.Tensor, report: "_Reporter", base: int,
+              label: str = "") -> tuple[LatentStreams, torch.Tensor]:
+        """Entropy-code (y, z): hyper, then K slices → (streams, the ŷ a decoder rebuilds)."""
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         hyper = self.h_s(z_hat)
-        report(2 + refine_steps, "hyper")
-        slices, crcs, _ = self.latent.compress(y, hyper, report.offset(2 + refine_steps), cancel)
+        report(base + 1, label + "hyper")
+        progress = report.offset(base + 1)
+        if progress and label:
+            inner = progress
+            progress = lambda done, total, stage: inner(done, total, label + stage)  # noqa: E731
+        slices, crcs, y_hat = self.latent.compress(y, hyper, progress, report.cancel)
         return LatentStreams(z=z_strings[0], slices=slices, z_shape=tuple(z.shape[-2:]),
-                             y_shape=tuple(y.shape[-2:]), symbol_crcs=crcs)
+                             y_shape=tuple(y.shape[-2:]), symbol_crcs=crcs), y_hat
+
+    def _real_cost(self, x: torch.Tensor, y_hat: torch.Tensor, streams: LatentStreams,
+                   quality: float, valid: tuple[int, int]) -> float:
+        """λ·255²·MSE of the uint8 pixels a decoder will output + the streams' bits per pixel."""
+        height, width = valid
+        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality)).clamp_(0, 1)
+        decoded = (x_hat[..., :height, :width] * 255).round()
+        mse = (decoded - x[..., :height, :width] * 255).square().mean().item() / 255 ** 2
+        lam = lambda_for_quality(quality, self.cfg.lambdas)
+        return lam * 255 ** 2 * mse + 8 * streams.payload_bytes / (height * width)
 
     def compress_stages(self, refine_steps: int = 0) -> int:
-        """How many progress stages `compress` reports, for callers that combine several calls."""
-        return self.cfg.num_slices + 2 + refine_steps
+        """How many progress stages `compress` reports, for callers that combine several calls:
+        analysis, hyper and K slices; with refinement also its steps, a second hyper and K
+        slices (the plain coding it is compared with) and the comparison."""
+        plain = self.cfg.num_slices + 2
+        return plain + refine_steps + self.cfg.num_slices + 2 if refine_steps else plain
 
     @torch.no_grad()
     def decompress(self, streams: LatentStreams, quality: float, progress: Progress = None,

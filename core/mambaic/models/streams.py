@@ -14,6 +14,7 @@ class LatentStreams:
     z_shape: tuple[int, int]
     y_shape: tuple[int, int]
     symbol_crcs: list[int]  # CRC32 of each slice's int32 symbols, anchor then non-anchor
+    refined: bool = False  # encoder-side only: the latents came from refinement (never stored)
 
     @property
     def payload_bytes(self) -> int:
