@@ -285,3 +285,13 @@ def test_result_and_usage_lines_escape_names(workdir, capsys):
     (workdir / "o\x9b.mic").write_bytes(b"")
     code, _, err = run(capsys, "encode", "a.png", "b.jpg", "-o", "o\x9b.mic")
     assert code == 2 and "o\\x9b.mic: -o must be a folder" in err and "\x9b" not in err
+
+
+def test_encode_effort_reports_what_refinement_kept_and_excludes_refine(workdir, capsys):
+    code, out, _ = run(capsys, "encode", "a.png", "--effort", "1")
+    assert code == 0 and (workdir / "a.mic").exists()
+    assert "effort 1 (3 refinement steps), refined coding kept in" in out
+    with pytest.raises(SystemExit) as exc:
+        main(["encode", "a.png", "--effort", "1", "--refine", "2", "--force"])
+    assert exc.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
