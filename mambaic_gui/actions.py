@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
+from mambaic.codec.effort import EFFORT_MAX, EFFORT_STEPS
 from mambaic_gui.views.compare import Orientation, ViewMode
 
 StandardKey = QKeySequence.StandardKey
@@ -27,6 +28,23 @@ def _action(parent: QObject, text: str, shortcut: QKeySequence | str | StandardK
         action.setIcon(icon)
     action.setCheckable(checkable)
     return action
+
+
+def effort_label(level: int) -> str:
+    """The menu's name for an effort level: its number and the refinement steps it spends."""
+    steps = EFFORT_STEPS[level]
+    return f"&{level} – " + ("Plain (fastest)" if steps == 0 else f"{steps} refinement steps")
+
+
+def effort_tip(level: int) -> str:
+    """What a level does, without promising a smaller file for any particular image."""
+    steps = EFFORT_STEPS[level]
+    if steps == 0:
+        return "Effort 0: the plain encoder, no refinement"
+    return (f"Effort {level}: fit the coded latents to this image in {steps} gradient steps; a "
+            "tile keeps that coding only where its rate–distortion cost (λ·MSE + bits) is lower "
+            "than the plain coding's. Encoding takes longer; the Metrics panel shows what it "
+            "changed on this image")
 
 
 class Actions:
@@ -91,10 +109,15 @@ class Actions:
                                   "Jump to the next lower marked level")
         self.level_up = _action(window, "Next Paper Level", "Ctrl+]",
                                 "Jump to the next higher marked level")
-        self.refine = _action(window, "&Refine Latents", "Ctrl+R",
-                              "Fit the coded latents to this image before coding: smaller files "
-                              "at the same quality, encoding about ten decodes slower",
-                              checkable=True)
+        self.efforts = {level: _action(window, effort_label(level), None, effort_tip(level),
+                                       checkable=True)
+                        for level in range(EFFORT_MAX + 1)}
+        self.effort_group = QActionGroup(window)
+        for action in self.efforts.values():
+            self.effort_group.addAction(action)
+        self.next_effort = _action(window, "&Next Effort Level", "Ctrl+R",
+                                   "Encode at the next effort level (after the highest, back to "
+                                   "0)")
         self.load_weights = _action(window, "Load &Weights…", None, "Use another model file")
         self.devices = {"cpu": _action(window, "CPU", checkable=True),
                         "cuda": _action(window, "CUDA GPU", checkable=True)}
@@ -112,7 +135,7 @@ class Actions:
     def all(self) -> list[QAction]:
         return [a for a in vars(self).values() if isinstance(a, QAction)] + \
             list(self.modes.values()) + list(self.orientations.values()) + \
-            list(self.devices.values())
+            list(self.devices.values()) + list(self.efforts.values())
 
     def build_menus(self, window: QMainWindow) -> None:
         bar = window.menuBar()
@@ -140,7 +163,11 @@ class Actions:
         quality = bar.addMenu("&Quality")
         quality.addActions([self.quality_down, self.quality_up, self.level_down, self.level_up])
         quality.addSeparator()
-        quality.addAction(self.refine)
+        effort = quality.addMenu("&Effort")
+        effort.setToolTipsVisible(True)
+        effort.addActions(list(self.efforts.values()))
+        effort.addSeparator()
+        effort.addAction(self.next_effort)
         model = bar.addMenu("&Model")
         model.addAction(self.load_weights)
         devices = model.addMenu("&Device")

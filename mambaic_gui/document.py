@@ -65,8 +65,12 @@ class CodecResult:
     device: str
     alpha: np.ndarray | None = None
     encode_seconds: float | None = None
+    effort: int | None = None
+    """The effort level it was encoded at; None for an opened `.mic` (the file does not say)."""
     refine_steps: int = 0
-    """Latent-refinement steps the encoder spent (0 for a plain encode or an opened file)."""
+    """Latent-refinement steps the encoder spent per tile (0 at effort 0 or for an opened file)."""
+    refined_tiles: int = 0
+    """Tiles that kept their refined coding (the others were cheaper coded plainly)."""
     psnr: float | None = None
     ms_ssim: float | None = None
     errors: ErrorHeatmap | None = None
@@ -101,4 +105,4 @@ class RatePoint:
     psnr: float
     ms_ssim: float
     refined: bool = False
-    """Encoded with latent refinement (it sits off the plain mambaic curve, by design)."""
+    """At least one tile kept its refined coding (it sits off the plain mambaic curve)."""

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QIcon,
 )
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from mambaic.codec.atomic import atomic_write
+from mambaic.codec.effort import EFFORT_STEPS
 from mambaic_gui import tasks
 from mambaic_gui.about import about_box
 from mambaic_gui.actions import Actions
@@ -63,7 +65,7 @@ def _point(result: CodecResult) -> RatePoint | None:
     if result.psnr is None or result.ms_ssim is None:
         return None
     return RatePoint("mambaic", result.quality, result.info.bpp, result.psnr, result.ms_ssim,
-                     refined=result.refine_steps > 0)
+                     refined=result.refined_tiles > 0)
 
 
 def _caption(result: CodecResult) -> str:
@@ -109,7 +111,7 @@ class MainWindow(QMainWindow):
         self._connect()
 
         self.commands.rd_chart.setChecked(self.settings.rd_chart)
-        self.commands.refine.setChecked(self.settings.refine)
+        self._select_effort(self.settings.effort)
         self.compare.set_mode(self.settings.view_mode)
         self._sync_mode_actions()
         self._restore_orientation()
@@ -128,7 +130,17 @@ class MainWindow(QMainWindow):
         bar.setObjectName("qualityToolbar")
         bar.addWidget(self.quality)
         self.quality.setMinimumWidth(420)
-        bar.addAction(self.commands.refine)
+        box = QComboBox()
+        box.setObjectName("effortBox")
+        box.setToolTip("Effort: refinement steps the encoder spends (Quality ▸ Effort; Ctrl+R "
+                       "for the next level)")
+        for level, action in self.commands.efforts.items():
+            box.addItem(f"Effort {level}: " + ("plain" if EFFORT_STEPS[level] == 0 else
+                                               f"{EFFORT_STEPS[level]} steps"))
+            box.setItemData(level, action.toolTip(), Qt.ItemDataRole.ToolTipRole)
+        box.activated.connect(lambda level: self.commands.efforts[level].trigger())
+        self.effort_box = box
+        bar.addWidget(box)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -189,7 +201,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, d=device: self.load_model(
                 self.model.weights_path if self.model else self.settings.weights, d))
         a.rd_chart.toggled.connect(self._on_rd_chart_toggled)
-        a.refine.toggled.connect(self._on_refine_toggled)
+        for level, action in a.efforts.items():
+            action.triggered.connect(lambda _=False, e=level: self._on_effort_chosen(e))
+        a.next_effort.triggered.connect(
+            lambda: a.efforts[(self._effort() + 1) % len(a.efforts)].trigger())
         a.about.triggered.connect(self.show_about)
         for orientation, action in a.orientations.items():
             action.triggered.connect(lambda _=False, o=orientation: self._set_orientation(o))
@@ -342,11 +357,19 @@ class MainWindow(QMainWindow):
                               on_failed=self.show_error)
 
     # ---- encoding ---------------------------------------------------------------------------
-    def _refine_steps(self) -> int:
-        return tasks.REFINE_STEPS if self.commands.refine.isChecked() else 0
+    def _effort(self) -> int:
+        """The effort level selected in Quality ▸ Effort (and the toolbar's box)."""
+        return next(level for level, action in self.commands.efforts.items()
+                    if action.isChecked())
 
-    def _on_refine_toggled(self, on: bool) -> None:
-        self.settings.refine = on
+    def _select_effort(self, level: int) -> None:
+        """Tick `level` in the menu and the toolbar box without starting an encode."""
+        self.commands.efforts[level].setChecked(True)  # `triggered`, which encodes, stays quiet
+        self.effort_box.setCurrentIndex(level)
+
+    def _on_effort_chosen(self, level: int) -> None:
+        self._select_effort(level)
+        self.settings.effort = level
         if self.document is not None and not self.document.is_mic:
             self.request_encode(self.quality.value())
 
@@ -357,15 +380,16 @@ class MainWindow(QMainWindow):
         document = self.document
         if document is None or document.is_mic:
             return
-        refine_steps = self._refine_steps()
-        cached = self.cache.get(document.token, quality, refine_steps)
+        effort = self._effort()
+        cached = self.cache.get(document.token, quality, effort)
         if cached is not None:
             self.scheduler.cancel_foreground(("encode",))
             self._show(cached)
             return
         if self.result is not None:
-            self.compare.set_decoded_caption(f"Decoded · updating to q {quality:.2f}…")
-        self.scheduler.submit("encode", tasks.encode(document, quality, refine_steps),
+            update = f"q {quality:.2f}" + (f" at effort {effort}" if effort else "")
+            self.compare.set_decoded_caption(f"Decoded · updating to {update}…")
+        self.scheduler.submit("encode", tasks.encode(document, quality, effort),
                               supersedes=("encode",),
                               on_finished=lambda r: self._on_encoded(document, quality, r),
                               on_failed=lambda error: self._on_encode_failed(document, quality,
@@ -374,7 +398,7 @@ class MainWindow(QMainWindow):
     def _on_encoded(self, document: Document, quality: float, result: CodecResult) -> None:
         self.cache.put(document.token, quality, result)
         if self.document is document and quality_key(quality) == quality_key(self._wanted_quality) \
-                and result.refine_steps == self._refine_steps():
+                and result.effort == self._effort():
             self._show(result)
             self._start_rd()
 
@@ -389,24 +413,27 @@ class MainWindow(QMainWindow):
         opening = self.scheduler.has_foreground(("open",))
         self.scheduler.cancel_foreground(CANCELLABLE)
         if encoding:
-            message = f"Encode to q {self._wanted_quality:.2f} cancelled"
-            if self.result is not None:
-                message += f"; showing q {self.result.quality:.2f}"
-                self._sync_controls_to(self.result)
+            shown = self.result
+            effort = self._effort()
+            changed = shown is not None and shown.effort is not None and shown.effort != effort
+            message = f"Encode to q {self._wanted_quality:.2f}" + \
+                (f" at effort {effort}" if changed else "") + " cancelled"
+            if shown is not None:
+                message += f"; showing q {shown.quality:.2f}" + \
+                    (f" at effort {shown.effort}" if changed else "")
+                self._sync_controls_to(shown)
             self.statusBar().showMessage(message, 15000)
         elif opening:
             self.statusBar().showMessage("Opening cancelled", 15000)
 
     def _sync_controls_to(self, result: CodecResult) -> None:
-        """Set quality and refinement to those of `result` without starting an encode."""
+        """Set quality and effort to those of `result` without starting an encode (an opened
+        `.mic` file's effort is not known: the selection stays)."""
         self.quality.set_value(result.quality)
         self._wanted_quality = self.settings.quality = result.quality
-        refined = result.refine_steps > 0
-        if self.commands.refine.isChecked() != refined:
-            self.commands.refine.blockSignals(True)  # its handler would encode again
-            self.commands.refine.setChecked(refined)
-            self.commands.refine.blockSignals(False)
-            self.settings.refine = refined
+        if result.effort is not None and result.effort != self._effort():
+            self._select_effort(result.effort)
+            self.settings.effort = result.effort
         self.compare.set_decoded_caption(_caption(result))
 
     def _on_encode_failed(self, document: Document, quality: float, error: UserError) -> None:
@@ -420,10 +447,18 @@ class MainWindow(QMainWindow):
         self.result = result
         self.compare.set_decoded(result.decoded_view, result.errors)
         self.compare.set_decoded_caption(_caption(result))
-        self.metrics.set_result(result)
+        self._show_metrics()
         self.rate_plot.set_info(result.info)
         self.rd_plot.set_current(_point(result))
         self._update_enabled()
+
+    def _show_metrics(self) -> None:
+        """The metrics of the shown result, compared with effort 0 when that result is known."""
+        result, document = self.result, self.document
+        plain = None
+        if result is not None and result.effort and document is not None:
+            plain = self.cache.get(document.token, result.quality, 0)
+        self.metrics.set_result(result, plain)
 
     # ---- rate-distortion chart (background) -------------------------------------------------
     def _start_rd(self) -> None:
@@ -462,6 +497,10 @@ class MainWindow(QMainWindow):
         self.cache.put(document.token, quality, result)
         if document is self.document:
             self._update_rd_curve()
+            shown = self.result
+            if shown is not None and shown.effort \
+                    and quality_key(shown.quality) == quality_key(quality):
+                self._show_metrics()  # now it can say what the effort bought
 
     def _on_rd_classic(self, document: Document, label: str, points: list[RatePoint]) -> None:
         if document is not self.document:

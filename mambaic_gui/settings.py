@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_STEPS, check_effort
+
 MAX_RECENT = 10
+#: Refinement steps of the "Refine Latents" toggle that `codec/refine` remembered before effort.
+_OLD_REFINE_STEPS = 10
 
 
 class AppSettings:
@@ -52,12 +56,23 @@ class AppSettings:
         self._s.setValue("codec/quality", float(value))
 
     @property
-    def refine(self) -> bool:
-        return self._get("codec/refine", False, bool)
+    def effort(self) -> int:
+        """The encoder's effort level; a value another version or a hand edit left out of range
+        reads as the default. Without one, a true `codec/refine` of the old Refine Latents
+        toggle (10 steps) reads as the level that spends 10 steps."""
+        if not self._s.contains("codec/effort"):
+            if self._get("codec/refine", False, bool):
+                return EFFORT_STEPS.index(_OLD_REFINE_STEPS)
+            return DEFAULT_EFFORT
+        try:
+            return check_effort(self._get("codec/effort", DEFAULT_EFFORT, int))
+        except ValueError:
+            return DEFAULT_EFFORT
 
-    @refine.setter
-    def refine(self, value: bool) -> None:
-        self._s.setValue("codec/refine", bool(value))
+    @effort.setter
+    def effort(self, value: int) -> None:
+        self._s.setValue("codec/effort", check_effort(value))
+        self._s.remove("codec/refine")  # replaced by the effort level
 
     @property
     def device(self) -> str:

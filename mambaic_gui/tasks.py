@@ -15,16 +15,13 @@ from typing import Any
 import numpy as np
 
 from mambaic.codec.atomic import atomic_write
+from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_STEPS
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC
 from mambaic.errors import Cancelled, ImageInputError, WeightsError
 from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
 from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
-
-#: Refinement steps of "Quality ▸ Refine Latents": the setting measured in docs/results/refine10
-#: (12 % fewer bits than the plain encoder, about 25 s per 768x512 encode on 2 CPU cores).
-REFINE_STEPS = 10
 
 #: The classic codecs of the RD chart: key in `mambaic.eval.classic` → legend label.
 CLASSIC_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF"}
@@ -36,11 +33,12 @@ def _require(codec: Any) -> Any:
     return codec
 
 
-def _phase(progress: Progress, index: int, count: int, label: str) -> Progress:
-    """Map one phase's (done, total) onto a shared 0…1000 scale so one bar covers all phases."""
+def _phase(progress: Progress, start: float, width: float, label: str) -> Progress:
+    """Map one phase's (done, total) onto [start, start + width] of a shared 0…1000 scale, so one
+    bar covers all phases; each phase's width is its share of the job's stages."""
 
     def report(done: int, total: int, stage: str) -> None:
-        fraction = (index + (done / total if total else 1.0)) / count
+        fraction = start + width * (done / total if total else 1.0)
         progress(round(1000 * fraction), 1000, f"{label}: {stage}")
 
     return report
@@ -116,20 +114,26 @@ def attach_original(path: Path, result: CodecResult) -> JobBody:
     return run
 
 
-def encode(document: Document, quality: float, refine_steps: int = 0) -> JobBody:
-    """Compress the document at `quality` (refining the latents `refine_steps` times), decode it
-    back, and score it against the original."""
+def encode(document: Document, quality: float, effort: int = DEFAULT_EFFORT) -> JobBody:
+    """Compress the document at `quality` and `effort`, decode it back, and score it against the
+    original."""
 
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> CodecResult:
         codec = _require(codec)
-        label = f"encoding q {quality:.2f}" + (" with refinement" if refine_steps else "")
+        # The bar gives each phase its share of the stages the core reports: at effort > 0 the
+        # encode (refinement steps, two codings, the comparison) is most of the job.
+        encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
+        decode_stages = codec.model.cfg.num_slices + 2
+        split = encode_stages / (encode_stages + decode_stages)
+        label = f"encoding q {quality:.2f}" + (f" at effort {effort}" if effort else "")
         encoded = codec.compress_report(document.source, quality, cancel=cancel,
-                                        progress=_phase(progress, 0, 2, label),
-                                        refine_steps=refine_steps)
-        result = _decode(codec, encoded.data, _phase(progress, 1, 2, f"decoding q {quality:.2f}"),
-                         cancel)
-        result = dataclasses.replace(result, encode_seconds=encoded.seconds,
-                                     refine_steps=refine_steps)
+                                        progress=_phase(progress, 0.0, split, label),
+                                        effort=effort)
+        result = _decode(codec, encoded.data,
+                         _phase(progress, split, 1.0 - split, f"decoding q {quality:.2f}"), cancel)
+        result = dataclasses.replace(result, encode_seconds=encoded.seconds, effort=effort,
+                                     refine_steps=encoded.refine_steps,
+                                     refined_tiles=encoded.refined_tiles)
         return result if document.original is None else _compared(document.original, result)
 
     return run

@@ -7,11 +7,12 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from mambaic.codec.effort import describe_steps
 from mambaic_gui.document import CodecResult
 
 NEEDS_ORIGINAL = "needs the original image"
-_FIELDS = ("File size", "Bit rate", "PSNR", "MS-SSIM", "Encode", "Decode", "Quality", "Image",
-           "Model", "Device")
+_FIELDS = ("File size", "Bit rate", "PSNR", "MS-SSIM", "Effort", "Encode", "Decode", "Quality",
+           "Image", "Model", "Device")
 
 
 def format_bytes(n: int) -> str:
@@ -43,6 +44,40 @@ def _psnr(value: float | None) -> str:
     return "lossless (∞)" if math.isinf(value) else f"{value:.2f} dB"
 
 
+def _signed(value: float, digits: int = 0) -> str:
+    """`value` with its sign always written (a typographic minus), thousands separated."""
+    text = f"{abs(value):,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        return "±" + text
+    return ("+" if value > 0 else "−") + text
+
+
+def describe_effort(result: CodecResult, plain: CodecResult | None = None) -> str:
+    """What the effort level bought on this image, from real results only.
+
+    With `plain`, the effort-0 result for the same document and quality, the two files' sizes and
+    the two decoded images' PSNR are compared; without it only the level, its steps and how many
+    tiles kept their refinement are stated: no level promises a smaller file in advance.
+    """
+    if result.effort is None:
+        return "not recorded (opened from a .mic file)"
+    if result.effort == 0:
+        return "0 (plain encoder)"
+    tiles = f"refinement kept in {result.refined_tiles} of {result.info.tile_count} " + \
+        ("tile" if result.info.tile_count == 1 else "tiles")
+    if plain is None:
+        return f"{describe_steps(result.refine_steps).capitalize()}; {tiles}"
+    if result.mic == plain.mic:
+        return f"Effort {result.effort}: the same file as effort 0 ({tiles})"
+    saved = len(result.mic) - len(plain.mic)
+    percent = _signed(100 * saved / len(plain.mic), 1)
+    text = f"Effort {result.effort}: {_signed(saved)} bytes ({percent} %)"
+    if result.psnr is not None and plain.psnr is not None \
+            and not math.isinf(result.psnr) and not math.isinf(plain.psnr):
+        text += f", {_signed(result.psnr - plain.psnr, 2)} dB"
+    return f"{text} vs effort 0 ({tiles})"
+
+
 class MetricsPanel(QWidget):
     """A form of labelled values; `text()` is what "Copy Metrics" puts on the clipboard."""
 
@@ -66,7 +101,8 @@ class MetricsPanel(QWidget):
         for name, label in self._values.items():
             label.setText(self._model if name == "Model" else "—")
 
-    def set_result(self, result: CodecResult) -> None:
+    def set_result(self, result: CodecResult, plain: CodecResult | None = None) -> None:
+        """Show `result`; `plain`, when known, is the effort-0 result it is compared with."""
         info = result.info
         self._values["File size"].setText(f"{format_bytes(info.total_bytes)}  ({info.total_bytes:,} B)")
         self._values["Bit rate"].setText(f"{info.bpp:.4f} bpp  (payload {info.payload_bpp:.4f})")
@@ -74,8 +110,7 @@ class MetricsPanel(QWidget):
         self._values["MS-SSIM"].setText(_ms_ssim(result.ms_ssim))
         encode = (_seconds(result.encode_seconds) if result.encode_seconds is not None
                   else "— (opened from a .mic file)")
-        if result.refine_steps:
-            encode += f"  ({result.refine_steps} refinement steps)"
+        self._values["Effort"].setText(describe_effort(result, plain))
         self._values["Encode"].setText(encode)
         self._values["Decode"].setText(_seconds(result.decode_seconds))
         self._values["Quality"].setText(f"{result.quality:.2f}")

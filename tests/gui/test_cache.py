@@ -9,11 +9,11 @@ from mambaic_gui.document import CodecResult
 from mambaic_gui.pixels import build_pyramid
 
 
-def _result(quality: float, side: int = 10) -> CodecResult:
+def _result(quality: float, side: int = 10, effort: int | None = 0) -> CodecResult:
     decoded = np.zeros((side, side, 3), np.uint8)
     return CodecResult(quality=quality, mic=b"x" * 100, info=None,  # type: ignore[arg-type]
                        decoded=decoded, decoded_view=build_pyramid(decoded), decode_seconds=0.0,
-                       device="cpu")
+                       device="cpu", effort=effort)
 
 
 def test_same_setting_hits_and_documents_are_separate():
@@ -34,3 +34,14 @@ def test_least_recently_used_results_are_evicted_by_size():
     cache.put(1, 4.0, _result(4.0))
     assert cache.get(1, 2.0) is None
     assert all(cache.get(1, q) is not None for q in (1.0, 3.0, 4.0))
+
+
+def test_effort_levels_are_separate_and_an_opened_file_is_no_level():
+    cache = ResultCache()
+    plain, refined, opened = _result(2.5), _result(2.5, effort=2), _result(3.0, effort=None)
+    for result in (plain, refined, opened):
+        cache.put(1, result.quality, result)
+    assert cache.get(1, 2.5) is plain and cache.get(1, 2.5, 0) is plain
+    assert cache.get(1, 2.5, 2) is refined and cache.get(1, 2.5, 1) is None
+    assert cache.get(1, 3.0) is None  # its effort is not known: never taken for effort 0
+    assert cache.get(1, 3.0, None) is opened

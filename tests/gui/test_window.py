@@ -92,28 +92,3 @@ def test_rd_chart_in_background(window, photo, wait_result, qtbot):
     assert window.rd_plot.current.quality == window.result.quality
     cached = window.cache.get(window.document.token, 5.0)
     assert cached is not None and cached.info.bpp in [p.bpp for p in curves["mambaic"]]
-
-
-def test_refine_latents_reencodes_shows_steps_and_is_remembered(make_window, photo, wait_result,
-                                                                 qtbot):
-    from mambaic_gui.tasks import REFINE_STEPS
-
-    first = make_window()
-    first.commands.rd_chart.setChecked(False)
-    first.open_path(photo)
-    wait_result(first)
-    plain = first.result
-    assert plain.refine_steps == 0 and "refinement" not in first.metrics.value("Encode")
-    first.commands.refine.trigger()
-    qtbot.waitUntil(lambda: first.result.refine_steps == REFINE_STEPS and first.scheduler.is_idle(),
-                    timeout=60000)
-    refined = first.result
-    assert refined.mic != plain.mic and refined.quality == plain.quality
-    assert f"({REFINE_STEPS} refinement steps)" in first.metrics.value("Encode")
-    assert first.rd_plot.current.refined  # the chart's "now" marker says it is off the plain curve
-    first.commands.refine.trigger()  # back off: the plain result comes from the cache
-    assert first.result is plain
-    first.commands.refine.trigger()
-    assert first.result is refined
-    first.close()
-    assert make_window().commands.refine.isChecked()
