@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mambaic.codec.atomic import atomic_write
+from mambaic.atomic import atomic_write
 from mambaic.codec.effort import EFFORT_STEPS
 from mambaic_gui import tasks
 from mambaic_gui.about import about_box

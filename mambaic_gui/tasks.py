@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mambaic.codec.atomic import atomic_write
+from mambaic.atomic import atomic_write
 from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_STEPS
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC

@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from mambaic.atomic import atomic_write
+
 
 def rd_eval(results: Path) -> tuple[dict, str | None]:
     ours = json.loads((results / "json" / "mambaic.json").read_text())
@@ -55,9 +57,7 @@ def main() -> int:
               f"{str(card.get('sha256'))[:12]}… — re-run `mambaic eval` first", file=sys.stderr)
         return 1
     card[key] = table
-    tmp = card_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    tmp.replace(card_path)
+    atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode(), overwrite=True)
     print(f"{card_path}: {key} from {table['date']} ({len(table['points'])} points)")
     return 0
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from mambaic.atomic import atomic_write
 from mambaic.models import MambaIC, build_model
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
@@ -109,7 +110,8 @@ def main() -> int:
     model.update(force=True)
     path = dest / DEFAULT_WEIGHTS_NAME
     sha = save_weights(model, path, card, half=True)
-    (dest / "model_card.json").write_text(json.dumps({**card, "sha256": sha}, indent=2) + "\n")
+    atomic_write(dest / "model_card.json", (json.dumps({**card, "sha256": sha}, indent=2) + "\n").encode(),
+                 overwrite=True)
     steps = card.get("total_steps", card["training"]["steps"])
     print(f"{path}: {steps} steps in all, sha256 {sha[:16]}…, {path.stat().st_size / 1e6:.1f} MB")
     return 0

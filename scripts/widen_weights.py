@@ -4,7 +4,7 @@ Usage: python scripts/widen_weights.py SOURCE DEST --width 96
 
 SOURCE is a weights file (e.g. a run's fp32 export); DEST gets the widened model in fp32 with
 SOURCE's card, its training entry noting the widening, ready for `mambaic train --init-weights
-DEST`. The copy is checked to decode a random image as SOURCE does (models/widen.py).
+DEST`. The copy is checked to decode a random image as SOURCE does (train/widen.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 
-from mambaic.models.widen import widen_half_resolution
+from mambaic.train.widen import widen_half_resolution
 from mambaic.weights import load_model, save_weights
 
 

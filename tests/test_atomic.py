@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaic.codec.atomic import OutputExistsError, atomic_write
+from mambaic.atomic import OutputExistsError, atomic_write
 
 
 def test_writes_and_refuses_to_clobber(tmp_path):
@@ -65,7 +65,7 @@ def test_streams_are_written_through_links_refused(tmp_path):
     import stat
     import threading
 
-    from mambaic.codec.atomic import OutputKindError
+    from mambaic.atomic import OutputKindError
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
@@ -100,7 +100,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
     import subprocess
     import sys
 
-    from mambaic.codec import atomic
+    from mambaic import atomic
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -114,7 +114,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
 
 
 def test_temp_file_names_carry_the_pid(tmp_path, monkeypatch):
-    from mambaic.codec import atomic
+    from mambaic import atomic
 
     seen: list[str] = []
     real_write = atomic._write_synced

@@ -8,7 +8,7 @@ import torch
 
 from mambaic.models import build_model
 from mambaic.models.config import TINY
-from mambaic.models.widen import widen_half_resolution
+from mambaic.train.widen import widen_half_resolution
 from mambaic.weights import load_model, save_weights
 
 

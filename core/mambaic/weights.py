@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 
+from mambaic.atomic import atomic_write
 from mambaic.errors import WeightsError
 from mambaic.models import MambaIC, ModelConfig, build_model
 from mambaic.resources import resource_dir
@@ -88,13 +89,7 @@ def save_weights(model: MambaIC, path: str | Path, card: dict | None = None, hal
     meta = {"format": FORMAT_TAG, "format_version": FORMAT_VERSION,
             "config": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        save_file(tensors, str(tmp), metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, save(tensors, metadata=meta), overwrite=True)
     return file_sha256(path)
 
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import mambaic
-from mambaic.codec.atomic import TEMP_SUFFIX
+from mambaic.atomic import TEMP_SUFFIX
 from mambaic_gui.panels.metrics import NEEDS_ORIGINAL
 from mambaic_gui.views.compare import ViewMode
 

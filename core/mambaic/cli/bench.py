@@ -146,7 +146,7 @@ def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from mambaic.cli.common import UsageError
-    from mambaic.codec.atomic import atomic_write
+    from mambaic.atomic import atomic_write
     from mambaic.eval import bench_train
 
     if args.device != "cpu":

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mambaic.codec.atomic import OutputExistsError, atomic_write, check_target
+from mambaic.atomic import OutputExistsError, atomic_write, check_target
 from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_STEPS, refine_steps_for
 from mambaic.codec.limits import MAX_FILE_BYTES
 from mambaic.errors import MambaICError, MicFormatError

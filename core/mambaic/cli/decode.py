@@ -28,7 +28,7 @@ from mambaic.cli.common import (
     report_warning,
     run_batch,
 )
-from mambaic.codec.atomic import writes_through
+from mambaic.atomic import writes_through
 from mambaic.codec.limits import LARGE_IMAGE_PIXELS, MAX_PIXELS
 from mambaic.errors import DecodeLimitError, ImageInputError
 

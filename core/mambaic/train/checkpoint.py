@@ -8,12 +8,12 @@ previous checkpoint.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 
+from mambaic.atomic import atomic_write
 from mambaic.models import MambaIC, ModelConfig
 from mambaic.weights import load_state
 
@@ -49,12 +49,7 @@ def save_checkpoint(path: str | Path, model: MambaIC, opt: torch.optim.Optimizer
             "opt": json.dumps(_flatten_optimizer("opt", opt, tensors)),
             "aux_opt": json.dumps(_flatten_optimizer("aux_opt", aux_opt, tensors))}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        save_file(tensors, str(tmp), metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, save(tensors, metadata=meta), overwrite=True)
 
 
 def read_checkpoint_config(path: str | Path) -> ModelConfig:

@@ -40,6 +40,7 @@ from mambaic.train.checkpoint import (
 )
 from mambaic.train.data import PatchSampler, describe_data
 from mambaic.train.validate import validate, validation_crops
+from mambaic.atomic import atomic_write
 from mambaic.weights import load_model, save_weights, with_config
 
 
@@ -221,7 +222,8 @@ def train(cfg: TrainConfig) -> Path:
     if writer and new_log:
         writer.writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr", "sec_per_step", "wall_s"])
     if rank == 0:
-        (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "world_size": world}, indent=2))
+        atomic_write(out / "train_config.json",
+                     json.dumps({**asdict(cfg), "world_size": world}, indent=2).encode(), overwrite=True)
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=rank != 0, dynamic_ncols=True, desc="train")
     step, wall0, t_last = start_step, float(progress["wall"]), time.time()
@@ -410,7 +412,7 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: i
     path32 = out / f"mambaic-{model.cfg.name}-fp32.safetensors"
     save_weights(model, path32, card)
     save_weights(model, out / f"mambaic-{model.cfg.name}-fp16.safetensors", card, half=True)
-    (out / "model_card.json").write_text(json.dumps(card, indent=2))
+    atomic_write(out / "model_card.json", (json.dumps(card, indent=2) + "\n").encode(), overwrite=True)
     return path32
 
 
