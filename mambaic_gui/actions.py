@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QToolButton
 
 from mambaic.codec.effort import EFFORT_MAX, EFFORT_STEPS
+from mambaic_gui.tasks import EQUAL_SIZE_CODECS, equal_size_choices
 from mambaic_gui.views.compare import Orientation, ViewMode
 
 StandardKey = QKeySequence.StandardKey
@@ -109,6 +110,9 @@ class Actions:
                                   "Jump to the next lower marked level")
         self.level_up = _action(window, "Next Paper Level", "Ctrl+]",
                                 "Jump to the next higher marked level")
+        self.fit_to_size = _action(window, "&Fit to Size…", "Ctrl+T",
+                                   "Encode at the highest quality whose file fits a size "
+                                   "(50KB, 20000, 0.5 bpp)")
         self.efforts = {level: _action(window, effort_label(level), None, effort_tip(level),
                                        checkable=True)
                         for level in range(EFFORT_MAX + 1)}
@@ -118,6 +122,30 @@ class Actions:
         self.next_effort = _action(window, "&Next Effort Level", "Ctrl+R",
                                    "Encode at the next effort level (after the highest, back to "
                                    "0)")
+        self.compare_original = _action(window, "&Original (mambaic's input)", None,
+                                        "The other pane shows the original image",
+                                        checkable=True)
+        self.compare_original.setChecked(True)
+        #: Codec key → "… at the Same Size"; a codec this machine lacks is disabled, its tooltip
+        #: says why.
+        self.compare_with: dict[str, QAction] = {}
+        for key, reason in equal_size_choices().items():
+            name = EQUAL_SIZE_CODECS[key]
+            if reason is None:
+                action = _action(window, f"{name} at the &Same Size", None,
+                                 f"The other pane shows the original coded with {name} at the "
+                                 "largest quality whose file is not larger than the .mic",
+                                 checkable=True)
+            else:
+                action = _action(window, f"{name} at the Same Size (unavailable)", None,
+                                 f"{name} is not available: {reason}", checkable=True)
+                action.setEnabled(False)
+            self.compare_with[key] = action
+        self.compare_group = QActionGroup(window)
+        for action in [self.compare_original, *self.compare_with.values()]:
+            self.compare_group.addAction(action)
+        self.compare_menu = QMenu("Compare &With", window)
+        self.compare_menu.setToolTipsVisible(True)
         self.load_weights = _action(window, "Load &Weights…", None, "Use another model file")
         self.devices = {"cpu": _action(window, "CPU", checkable=True),
                         "cuda": _action(window, "CUDA GPU", checkable=True)}
@@ -135,7 +163,8 @@ class Actions:
     def all(self) -> list[QAction]:
         return [a for a in vars(self).values() if isinstance(a, QAction)] + \
             list(self.modes.values()) + list(self.orientations.values()) + \
-            list(self.devices.values()) + list(self.efforts.values())
+            list(self.devices.values()) + list(self.efforts.values()) + \
+            list(self.compare_with.values())
 
     def build_menus(self, window: QMainWindow) -> None:
         bar = window.menuBar()
@@ -153,6 +182,10 @@ class Actions:
         view = bar.addMenu("&View")
         view.addActions(list(self.modes.values()))
         view.addAction(self.cycle_mode)
+        self.compare_menu.addAction(self.compare_original)
+        self.compare_menu.addSeparator()
+        self.compare_menu.addActions(list(self.compare_with.values()))
+        view.addMenu(self.compare_menu)
         view.addMenu("Side-by-Side &Layout").addActions(list(self.orientations.values()))
         view.addSeparator()
         view.addActions([self.fit, self.actual_size, self.zoom_in, self.zoom_out])
@@ -162,6 +195,8 @@ class Actions:
         view.addMenu(self.panels_menu)
         quality = bar.addMenu("&Quality")
         quality.addActions([self.quality_down, self.quality_up, self.level_down, self.level_up])
+        quality.addSeparator()
+        quality.addAction(self.fit_to_size)
         quality.addSeparator()
         effort = quality.addMenu("&Effort")
         effort.setToolTipsVisible(True)
@@ -181,6 +216,15 @@ class Actions:
         toolbar.addActions([self.open, self.save_mic])
         toolbar.addSeparator()
         toolbar.addActions(list(self.modes.values()))
+        compare = QToolButton()
+        compare.setObjectName("compareWithButton")
+        compare.setText("Compare With")
+        compare.setToolTip("What the other pane shows: the original, or a classic codec at the "
+                           "same file size as the .mic")
+        compare.setMenu(self.compare_menu)
+        compare.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        toolbar.addWidget(compare)
+        self.compare_button = compare
         toolbar.addSeparator()
         toolbar.addActions([self.fit, self.actual_size])
         return toolbar

@@ -106,3 +106,48 @@ class RatePoint:
     ms_ssim: float
     refined: bool = False
     """At least one tile kept its refined coding (it sits off the plain mambaic curve)."""
+
+
+@dataclass(frozen=True)
+class EqualSizeComparison:
+    """A classic codec's coding of the original at (at most) the size of one `.mic` result.
+
+    Every number here was measured on the file the classic encoder wrote: `num_bytes` is its
+    length, `psnr` and `ms_ssim` score its decode against the original. `fits` is False when even
+    the codec's lowest quality setting wrote a larger file than `target_bytes` (then this is that
+    smallest file, and the views must not call it "the same size").
+    """
+
+    key: str  # the codec's key in `mambaic.eval.classic`
+    label: str  # e.g. "JPEG 4:2:0"
+    data: bytes  # the classic file itself
+    num_bytes: int
+    quality: int
+    quality_range: tuple[int, int]
+    target_bytes: int
+    fits: bool
+    psnr: float
+    ms_ssim: float
+    width: int
+    height: int
+    decoded_view: Pyramid
+    document_token: int
+
+    @property
+    def bpp(self) -> float:
+        return self.num_bytes * 8.0 / (self.width * self.height)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What Quality ▸ Fit to Size found: the encode (None when the target is below the smallest
+    file this model makes for the image, then `smallest_bytes` and `message` say so)."""
+
+    result: CodecResult | None
+    target_bytes: int | None  # None only for a bpp target that was never reached
+    max_bpp: float | None
+    capped: bool  # the highest quality still fits: the file is smaller than the target
+    reached: bool  # within the search's tolerance below the target
+    encodes: int
+    smallest_bytes: int | None = None
+    message: str = ""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,12 +41,19 @@ from mambaic_gui.actions import Actions
 from mambaic_gui.cache import ResultCache, quality_key
 from mambaic_gui.decode_guard import confirm_decode, file_prefix
 from mambaic_gui.dialogs import error_box
-from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
+from mambaic_gui.document import (
+    CodecResult,
+    Document,
+    EqualSizeComparison,
+    FitResult,
+    ModelSummary,
+    RatePoint,
+)
 from mambaic_gui.drop_highlight import DropHighlight
 from mambaic_gui.errors import UserError, describe
 from mambaic_gui.jobs import Job
 from mambaic_gui.mime import Openable, openable_from_mime
-from mambaic_gui.panels.metrics import MetricsPanel
+from mambaic_gui.panels.metrics import MetricsPanel, comparison_rows
 from mambaic_gui.panels.quality import QualityControl
 from mambaic_gui.panels.rate_plot import RatePlot
 from mambaic_gui.panels.rd_plot import RDPlot
@@ -54,8 +62,11 @@ from mambaic_gui.scheduler import JobScheduler
 from mambaic_gui.settings import AppSettings
 from mambaic_gui.views.compare import CompareView, Orientation, ViewMode
 
-#: Opening a file makes earlier opens and encodes pointless (see `Job.supersedes`); Esc stops these.
-CANCELLABLE = ("open", "encode")
+#: Opening a file makes earlier opens, encodes and same-size comparisons pointless (see
+#: `Job.supersedes`); Esc stops these.
+CANCELLABLE = ("open", "encode", "equal", "fit")
+#: Same-size comparisons kept (each holds one decoded image and its pyramid).
+EQUAL_SIZE_CACHE = 6
 
 IMAGE_FILTER = ("Images and .mic files (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif *.avif "
                 "*.mic);;.mic files (*.mic);;All files (*)")
@@ -68,11 +79,26 @@ def _point(result: CodecResult) -> RatePoint | None:
                      refined=result.refined_tiles > 0)
 
 
-def _caption(result: CodecResult) -> str:
-    caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
+def _caption(result: CodecResult, comparing: bool = False) -> str:
+    """The decoded pane's title; next to another codec it names mambaic and gives the bytes."""
+    if comparing:
+        caption = f"mambaic · q {result.quality:.2f} · {len(result.mic):,} B · " \
+            f"{result.info.bpp:.3f} bpp"
+    else:
+        caption = f"Decoded · q {result.quality:.2f} · {result.info.bpp:.3f} bpp"
     if result.psnr is not None:
-        caption += f" · {result.psnr:.2f} dB"
+        caption += " · lossless" if result.psnr == float("inf") else f" · {result.psnr:.2f} dB"
     return caption
+
+
+def _reference_title(comparison: EqualSizeComparison) -> str:
+    """The other pane's title: what was measured on the classic file, and whether it fits."""
+    size = f"{comparison.num_bytes:,} B · {comparison.bpp:.3f} bpp"
+    psnr = "lossless" if comparison.psnr == float("inf") else f"{comparison.psnr:.2f} dB"
+    if comparison.fits:
+        return f"{comparison.label} · q {comparison.quality} · {size} · {psnr}"
+    return (f"{comparison.label} · smallest file (q {comparison.quality}) is larger than the "
+            f".mic's {comparison.target_bytes:,} B · {size} · {psnr}")
 
 
 class MainWindow(QMainWindow):
@@ -94,6 +120,11 @@ class MainWindow(QMainWindow):
         self.last_error: UserError | None = None
         self.error_dialog: QMessageBox | None = None
         self._rd_started_for: int | None = None
+        #: The classic codec the other pane shows at the .mic's size (None: the original), the
+        #: comparison on screen, and those computed so far by (document, codec, target bytes).
+        self.compare_with: str | None = None
+        self.comparison: EqualSizeComparison | None = None
+        self._equal_cache: dict[tuple[int, str, int], EqualSizeComparison] = {}
 
         self.compare = CompareView()
         self.setCentralWidget(self.compare)
@@ -206,6 +237,10 @@ class MainWindow(QMainWindow):
         a.next_effort.triggered.connect(
             lambda: a.efforts[(self._effort() + 1) % len(a.efforts)].trigger())
         a.about.triggered.connect(self.show_about)
+        a.fit_to_size.triggered.connect(self.choose_target)
+        a.compare_original.triggered.connect(lambda: self.set_compare_with(None))
+        for key, action in a.compare_with.items():
+            action.triggered.connect(lambda _=False, k=key: self.set_compare_with(k))
         for orientation, action in a.orientations.items():
             action.triggered.connect(lambda _=False, o=orientation: self._set_orientation(o))
         self.compare.mode_changed.connect(self._on_mode_changed)
@@ -317,11 +352,14 @@ class MainWindow(QMainWindow):
         self.scheduler.cancel_background()
         self.cache.clear()
         self.document, self.result = document, None
+        self.comparison = None
+        self._equal_cache.clear()
         self._rd_started_for = None
         self.rate_plot.clear()
         self.rd_plot.clear()
         self.metrics.clear()
         self.compare.set_original(document.original_view)
+        self._update_comparison()
         self.setWindowTitle(f"{document.name} — MambaIC")
         if path is not None:
             self.settings.add_recent(str(path))
@@ -390,7 +428,7 @@ class MainWindow(QMainWindow):
             update = f"q {quality:.2f}" + (f" at effort {effort}" if effort else "")
             self.compare.set_decoded_caption(f"Decoded · updating to {update}…")
         self.scheduler.submit("encode", tasks.encode(document, quality, effort),
-                              supersedes=("encode",),
+                              supersedes=("encode", "equal", "fit"),
                               on_finished=lambda r: self._on_encoded(document, quality, r),
                               on_failed=lambda error: self._on_encode_failed(document, quality,
                                                                              error))
@@ -411,7 +449,21 @@ class MainWindow(QMainWindow):
         """
         encoding = self.scheduler.has_foreground(("encode",))
         opening = self.scheduler.has_foreground(("open",))
+        comparing = self.scheduler.has_foreground(("equal",))
+        fitting = self.scheduler.has_foreground(("fit",))
         self.scheduler.cancel_foreground(CANCELLABLE)
+        if fitting and not opening:
+            shown = self.result
+            message = "Fit to size cancelled"
+            if shown is not None:
+                message += f"; showing q {shown.quality:.2f}"
+                self._sync_controls_to(shown)
+            self.statusBar().showMessage(message, 15000)
+            self._update_comparison()
+            return
+        if comparing and not encoding and not opening:
+            self._comparison_cancelled()
+            return
         if encoding:
             shown = self.result
             effort = self._effort()
@@ -423,6 +475,8 @@ class MainWindow(QMainWindow):
                     (f" at effort {shown.effort}" if changed else "")
                 self._sync_controls_to(shown)
             self.statusBar().showMessage(message, 15000)
+            if comparing:
+                self._update_comparison()  # the shown result's comparison, if it is not on screen
         elif opening:
             self.statusBar().showMessage("Opening cancelled", 15000)
 
@@ -434,7 +488,7 @@ class MainWindow(QMainWindow):
         if result.effort is not None and result.effort != self._effort():
             self._select_effort(result.effort)
             self.settings.effort = result.effort
-        self.compare.set_decoded_caption(_caption(result))
+        self.compare.set_decoded_caption(_caption(result, self.comparison is not None))
 
     def _on_encode_failed(self, document: Document, quality: float, error: UserError) -> None:
         """The picture stays as it was, so the controls go back to it (as after a cancel)."""
@@ -442,15 +496,169 @@ class MainWindow(QMainWindow):
                 and quality_key(quality) == quality_key(self._wanted_quality):
             self._sync_controls_to(self.result)
         self.show_error(error)
+        self._update_comparison()  # the encode superseded it; the shown result still wants one
 
     def _show(self, result: CodecResult) -> None:
         self.result = result
         self.compare.set_decoded(result.decoded_view, result.errors)
-        self.compare.set_decoded_caption(_caption(result))
+        self.compare.set_decoded_caption(_caption(result, self.comparison is not None))
         self._show_metrics()
         self.rate_plot.set_info(result.info)
         self.rd_plot.set_current(_point(result))
+        self._update_comparison()
         self._update_enabled()
+
+    # ---- fit to size ------------------------------------------------------------------------
+    def choose_target(self) -> None:
+        if self.document is None or self.document.is_mic or self.model is None:
+            self.statusBar().showMessage("Open an image first (a .mic file is already coded)",
+                                         5000)
+            return
+        text, ok = QInputDialog.getText(
+            self, "Fit to size", "Largest file (e.g. 50KB, 20000, 64KiB) or bit rate (0.5 bpp):",
+            text="50KB")
+        if ok and text.strip():
+            self.fit_to_size(text)
+
+    def fit_to_size(self, text: str) -> bool:
+        """Encode at the highest quality whose file fits `text` (a size or "N bpp") in the
+        background; False (and a message) when `text` is not a size or nothing can be encoded."""
+        document = self.document
+        if document is None or document.is_mic or self.model is None:
+            self.statusBar().showMessage("Open an image first (a .mic file is already coded)",
+                                         5000)
+            return False
+        try:
+            max_bytes, max_bpp = tasks.parse_target(text)
+        except ValueError as exc:
+            self.show_error(UserError("Not a size", str(exc)))
+            return False
+        effort = self._effort()
+        wanted = f"{max_bytes:,} B" if max_bytes is not None else f"{max_bpp:g} bpp"
+        if self.result is not None:
+            self.compare.set_decoded_caption(f"Decoded · fitting to {wanted}…")
+        self.scheduler.submit("fit", tasks.fit_to_size(document, max_bytes, max_bpp, effort),
+                              supersedes=("encode", "equal", "fit"),
+                              on_finished=lambda found: self._on_fitted(document, wanted, found),
+                              on_failed=lambda error: self._on_fit_failed(document, error))
+        return True
+
+    def _on_fitted(self, document: Document, wanted: str, found: FitResult) -> None:
+        if document is not self.document:
+            return
+        result = found.result
+        if result is None:
+            if self.result is not None:
+                self._sync_controls_to(self.result)
+            self._update_comparison()
+            self.show_error(UserError("Target too small", found.message + "; nothing changed."))
+            return
+        self.quality.set_value(result.quality)
+        self._wanted_quality = self.settings.quality = result.quality
+        self._show(result)
+        size = f"{len(result.mic):,} B ({result.info.bpp:.4f} bpp)"
+        if found.capped:
+            message = (f"The target {wanted} is above the largest file this model makes for this "
+                       f"image: showing the highest quality, q {result.quality:.3f}, {size}")
+        else:
+            message = f"Fitted to {wanted}: q {result.quality:.3f}, {size}" + \
+                ("" if found.reached else ", the closest found below the target") + \
+                f" ({found.encodes} encodes)"
+        self.statusBar().showMessage(message, 20000)
+        self._start_rd()
+
+    def _on_fit_failed(self, document: Document, error: UserError) -> None:
+        if document is self.document and self.result is not None:
+            self._sync_controls_to(self.result)
+        self.show_error(error)
+        self._update_comparison()
+
+    # ---- compare with a classic codec at the same size -------------------------------------
+    def set_compare_with(self, key: str | None) -> None:
+        """Show the original (None) or codec `key` at the current .mic's size in the other pane."""
+        self.compare_with = key
+        action = self.commands.compare_original if key is None else self.commands.compare_with[key]
+        action.setChecked(True)
+        self.commands.compare_button.setText(
+            "Compare With" if key is None else f"Compare With: {tasks.EQUAL_SIZE_CODECS[key]}")
+        if key is None:
+            self.scheduler.cancel_foreground(("equal",))
+            self._show_comparison(None)
+        else:
+            self._update_comparison()
+
+    def _comparison_target(self) -> int | None:
+        """The byte budget a comparison must be coded at now: the shown .mic's size."""
+        return len(self.result.mic) if self.result is not None else None
+
+    def _update_comparison(self) -> None:
+        """Bring the other pane in line with the shown result: from the cache or by a job."""
+        key, document, target = self.compare_with, self.document, self._comparison_target()
+        if key is None:
+            return
+        name = tasks.EQUAL_SIZE_CODECS[key]
+        if document is None or document.original is None:
+            self._show_comparison(None)
+            self.metrics.set_comparison({"Compared with": f"{name}: needs the original image" + (
+                " (File ▸ Compare with Original)" if document is not None else "")})
+            return
+        if target is None:
+            self.metrics.set_comparison({"Compared with": f"{name}: waiting for mambaic's result"})
+            return
+        shown = self.comparison
+        if shown is not None and shown.key == key and shown.document_token == document.token \
+                and shown.target_bytes == target:
+            return
+        cached = self._equal_cache.get((document.token, key, target))
+        if cached is not None:
+            self._show_comparison(cached)
+            return
+        status = f"{name} at ≤ {target:,} B: computing…"
+        self.compare.set_reference_title(f"{name} · updating to ≤ {target:,} B…")
+        self.metrics.set_comparison({"Compared with": status})
+        self.scheduler.submit("equal", tasks.equal_size(key, document, target),
+                              supersedes=("equal",),
+                              on_finished=lambda c: self._on_equal_size(c, document),
+                              on_failed=lambda error: self._on_equal_size_failed(error, key))
+
+    def _on_equal_size(self, comparison: EqualSizeComparison, document: Document) -> None:
+        self._equal_cache[(document.token, comparison.key, comparison.target_bytes)] = comparison
+        while len(self._equal_cache) > EQUAL_SIZE_CACHE:
+            self._equal_cache.pop(next(iter(self._equal_cache)))
+        if document is self.document and comparison.key == self.compare_with \
+                and comparison.target_bytes == self._comparison_target():
+            self._show_comparison(comparison)
+
+    def _on_equal_size_failed(self, error: UserError, key: str) -> None:
+        if self.compare_with == key:
+            self.set_compare_with(None)
+        self.show_error(error)
+
+    def _comparison_cancelled(self) -> None:
+        """Esc while the other codec was being searched: keep a comparison that still matches the
+        shown result, otherwise show the original again (and say so in the menu)."""
+        name = tasks.EQUAL_SIZE_CODECS.get(self.compare_with or "", "comparison")
+        shown = self.comparison
+        if shown is not None and shown.target_bytes == self._comparison_target():
+            self.compare.set_reference_title(_reference_title(shown))
+            self.statusBar().showMessage(f"{name} at the same size cancelled", 15000)
+            return
+        self.set_compare_with(None)
+        self.statusBar().showMessage(f"{name} at the same size cancelled; showing the original",
+                                     15000)
+
+    def _show_comparison(self, comparison: EqualSizeComparison | None) -> None:
+        self.comparison = comparison
+        if comparison is None:
+            self.compare.set_reference(None)
+            self.metrics.set_comparison(None)
+        else:
+            self.compare.set_reference(comparison.decoded_view, _reference_title(comparison),
+                                       tasks.EQUAL_SIZE_CODECS.get(comparison.key,
+                                                                   comparison.label))
+            self.metrics.set_comparison(comparison_rows(comparison, self.result))
+        if self.result is not None:
+            self.compare.set_decoded_caption(_caption(self.result, comparison is not None))
 
     def _show_metrics(self) -> None:
         """The metrics of the shown result, compared with effort 0 when that result is known."""

@@ -19,12 +19,22 @@ from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_STEPS
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC
 from mambaic.errors import Cancelled, ImageInputError, WeightsError
-from mambaic_gui.document import CodecResult, Document, ModelSummary, RatePoint
+from mambaic_gui.document import (
+    CodecResult,
+    Document,
+    EqualSizeComparison,
+    FitResult,
+    ModelSummary,
+    RatePoint,
+)
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
 from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
 
 #: The classic codecs of the RD chart: key in `mambaic.eval.classic` → legend label.
 CLASSIC_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF"}
+
+#: The codecs "View ▸ Compare With" offers at the size of the current `.mic`: key → menu name.
+EQUAL_SIZE_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF", "jxl": "JPEG XL"}
 
 
 def _require(codec: Any) -> Any:
@@ -189,5 +199,83 @@ def export_png(result: CodecResult, path: Path, protect: list[Path]) -> JobBody:
         buffer = io.BytesIO()
         to_pil(result.decoded, result.info.mode, result.alpha).save(buffer, "PNG")
         return atomic_write(path, buffer.getvalue(), overwrite=True, protect=protect)
+
+    return run
+
+
+def equal_size_choices() -> dict[str, str | None]:
+    """Each codec of `EQUAL_SIZE_CODECS` → None when this machine can run it, else the reason."""
+    from mambaic.eval import classic
+
+    available, missing = classic.all_codecs()
+    return {key: None if key in available else missing.get(key, "not available on this machine")
+            for key in EQUAL_SIZE_CODECS}
+
+
+def equal_size(key: str, document: Document, max_bytes: int) -> JobBody:
+    """Code the document's original with classic codec `key` at no more than `max_bytes`."""
+
+    def run(_codec: Any, progress: Progress, cancel: CancelCheck) -> EqualSizeComparison:
+        from mambaic.eval import classic
+        from mambaic.eval.equal_size import classic_at_size, quality_range
+
+        original = document.original
+        if original is None:
+            raise ImageInputError("comparing at the same size needs the original image")
+        codecs, missing = classic.select([key])
+        if not codecs:
+            raise ImageInputError(f"{EQUAL_SIZE_CODECS.get(key, key)} is not available: "
+                                  f"{missing.get(key, 'unknown codec')}")
+        swept = codecs[0]
+        found = classic_at_size(swept, original, max_bytes, cancel=cancel, progress=progress)
+        if cancel():
+            raise Cancelled()
+        return EqualSizeComparison(
+            key=key, label=found.label, data=found.data, num_bytes=found.num_bytes,
+            quality=found.quality, quality_range=quality_range(swept), target_bytes=found.target_bytes, fits=found.fits,
+            psnr=found.psnr, ms_ssim=found.ms_ssim, width=int(original.shape[1]),
+            height=int(original.shape[0]), decoded_view=build_pyramid(found.decoded),
+            document_token=document.token)
+
+    return run
+
+
+def parse_target(text: str) -> tuple[int | None, float | None]:
+    """"50KB", "20000", "64 KiB" → (bytes, None); "0.5 bpp" → (None, 0.5). ValueError (with a
+    message for the user) for anything else."""
+    from mambaic.codec.target import parse_bpp, parse_size
+
+    stripped = text.strip()
+    if stripped.lower().endswith("bpp"):
+        return None, parse_bpp(stripped[:-3].strip())
+    return parse_size(stripped), None
+
+
+def fit_to_size(document: Document, max_bytes: int | None, max_bpp: float | None,
+                effort: int = DEFAULT_EFFORT) -> JobBody:
+    """The largest `.mic` of the document within the budget (`encode_to_target`), decoded and
+    scored like any encode; a budget below the smallest file is an outcome, not a failure."""
+
+    def run(codec: Any, progress: Progress, cancel: CancelCheck) -> FitResult:
+        from mambaic.codec.target import TargetTooSmallError, encode_to_target
+
+        codec = _require(codec)
+        try:
+            found = encode_to_target(codec, document.source, max_bytes, max_bpp=max_bpp,
+                                     progress=_phase(progress, 0.0, 0.9, "fitting to size"),
+                                     cancel=cancel, refine_steps=EFFORT_STEPS[effort])
+        except TargetTooSmallError as exc:
+            return FitResult(result=None, target_bytes=max_bytes, max_bpp=max_bpp, capped=False,
+                             reached=False, encodes=2, smallest_bytes=exc.smallest_bytes,
+                             message=str(exc))
+        encoded = found.result
+        result = _decode(codec, encoded.data, _phase(progress, 0.9, 0.1, "decoding"), cancel)
+        result = dataclasses.replace(result, encode_seconds=found.seconds, effort=effort,
+                                     refine_steps=encoded.refine_steps,
+                                     refined_tiles=encoded.refined_tiles)
+        if document.original is not None:
+            result = _compared(document.original, result)
+        return FitResult(result=result, target_bytes=found.target_bytes, max_bpp=max_bpp,
+                         capped=found.capped, reached=found.reached, encodes=found.encodes)
 
     return run

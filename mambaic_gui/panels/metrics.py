@@ -8,11 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from mambaic.codec.effort import describe_steps
-from mambaic_gui.document import CodecResult
+from mambaic_gui.document import CodecResult, EqualSizeComparison
 
 NEEDS_ORIGINAL = "needs the original image"
 _FIELDS = ("File size", "Bit rate", "PSNR", "MS-SSIM", "Effort", "Encode", "Decode", "Quality",
            "Image", "Model", "Device")
+#: The rows of "View ▸ Compare With … at the Same Size", shown only while a codec is chosen.
+COMPARE_FIELDS = ("Compared with", "Its file size", "Its bit rate", "Its quality", "Its PSNR",
+                  "Its MS-SSIM")
 
 
 def format_bytes(n: int) -> str:
@@ -50,6 +53,39 @@ def _signed(value: float, digits: int = 0) -> str:
     if float(text.replace(",", "")) == 0:
         return "±" + text
     return ("+" if value > 0 else "−") + text
+
+
+def _delta(mine: float | None, theirs: float | None, unit: str, digits: int) -> str:
+    """"(mambaic +1.23 dB)" when both are finite measured numbers, else nothing."""
+    if mine is None or theirs is None or not (math.isfinite(mine) and math.isfinite(theirs)):
+        return ""
+    return f"  (mambaic {_signed(mine - theirs, digits)}{unit})"
+
+
+def comparison_rows(comparison: EqualSizeComparison, result: CodecResult | None) -> dict[str, str]:
+    """The comparison rows' text: the classic file's measured numbers and, where `result` (the
+    mambaic result it was coded for) has the same measure, mambaic's difference to it."""
+    low, high = comparison.quality_range
+    size = f"{format_bytes(comparison.num_bytes)}  ({comparison.num_bytes:,} B)"
+    if comparison.fits:
+        size += f", ≤ the .mic's {comparison.target_bytes:,} B"
+    else:
+        size += (f": larger than the .mic's {comparison.target_bytes:,} B even at its lowest "
+                 "quality, so not the same size")
+    mine_psnr = result.psnr if result is not None else None
+    mine_ssim = result.ms_ssim if result is not None else None
+    ssim = _ms_ssim(comparison.ms_ssim)
+    if not math.isnan(comparison.ms_ssim):
+        ssim += _delta(mine_ssim, comparison.ms_ssim, "", 4)
+    return {
+        "Compared with": comparison.label + (" at the same size" if comparison.fits
+                                             else " at its smallest file"),
+        "Its file size": size,
+        "Its bit rate": f"{comparison.bpp:.4f} bpp",
+        "Its quality": f"{comparison.quality} (of {low}–{high})",
+        "Its PSNR": _psnr(comparison.psnr) + _delta(mine_psnr, comparison.psnr, " dB", 2),
+        "Its MS-SSIM": ssim,
+    }
 
 
 def describe_effort(result: CodecResult, plain: CodecResult | None = None) -> str:
@@ -91,7 +127,16 @@ class MetricsPanel(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self._values[name] = label
             form.addRow(f"{name}:", label)
+        self._form = form
+        self._compare_values: dict[str, QLabel] = {}
+        for name in COMPARE_FIELDS:
+            label = QLabel("—")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._compare_values[name] = label
+            form.addRow(f"{name}:", label)
         self._model = "—"
+        self.set_comparison(None)
 
     def set_model(self, description: str) -> None:
         self._model = description
@@ -117,8 +162,22 @@ class MetricsPanel(QWidget):
         self._values["Image"].setText(f"{info.width} × {info.height}, {info.mode}")
         self._values["Device"].setText(result.device)
 
+    def set_comparison(self, rows: dict[str, str] | None) -> None:
+        """Show the same-size comparison rows (see `comparison_rows`, or a status such as
+        "computing…" under "Compared with"), or hide them (None)."""
+        for name, label in self._compare_values.items():
+            text = (rows or {}).get(name, "—")
+            label.setText(text)
+            self._form.setRowVisible(label, rows is not None)
+        self._comparing = rows is not None
+
     def value(self, name: str) -> str:
+        if name in self._compare_values:
+            return self._compare_values[name].text()
         return self._values[name].text()
 
     def text(self) -> str:
-        return "\n".join(f"{name}: {label.text()}" for name, label in self._values.items())
+        values = dict(self._values)
+        if self._comparing:
+            values.update(self._compare_values)
+        return "\n".join(f"{name}: {label.text()}" for name, label in values.items())

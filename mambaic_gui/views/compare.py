@@ -117,6 +117,11 @@ class CompareView(QWidget):
         self._original: Pyramid | None = None
         self._decoded: Pyramid | None = None
         self._errors: ErrorHeatmap | None = None
+        #: Shown in the left pane instead of the original (e.g. JPEG at the same size), with its
+        #: pane title and the short name the split line and the readout use.
+        self._reference: Pyramid | None = None
+        self._reference_title = ""
+        self._reference_name = ""
         self._apply_mode()
 
     def _build_split_overlay(self) -> None:
@@ -140,6 +145,7 @@ class CompareView(QWidget):
     def set_original(self, image: Pyramid | None) -> None:
         """Show a newly opened image (or none, for a .mic opened alone) and fit it to the window."""
         self._original, self._decoded, self._errors = image, None, None
+        self._reference, self._reference_title, self._reference_name = None, "", ""
         self._cursor = None
         self.original.set_pyramid(image)
         self.decoded.set_pyramid(None)
@@ -168,6 +174,34 @@ class CompareView(QWidget):
 
     def set_decoded_caption(self, text: str) -> None:
         self.decoded.title.setText(text)
+
+    # ---- the other side: the original, or another codec's decode of it ----------------------
+    def set_reference(self, image: Pyramid | None, title: str = "", name: str = "") -> None:
+        """Show `image` (another reconstruction of the same original, e.g. JPEG at the same
+        size) where the original was, titled `title`; `name` is its short name for the split
+        line and the pixel readout. None brings the original back. Zoom and pan are kept."""
+        if image is not None and self._original is not None and \
+                (image.width, image.height) != (self._original.width, self._original.height):
+            raise ValueError("the reference image must have the original's size")
+        self._reference = image
+        self._reference_title = title if image is not None else ""
+        self._reference_name = (name or "reference") if image is not None else ""
+        self.original.set_pyramid(image if image is not None else self._original)
+        self._apply_mode()
+        self._emit_readout()
+
+    def set_reference_title(self, title: str) -> None:
+        """Retitle the reference pane (e.g. "updating…") without changing its picture."""
+        if self._reference is not None:
+            self._reference_title = title
+            self._apply_mode()
+
+    @property
+    def reference(self) -> Pyramid | None:
+        return self._reference
+
+    def left_title(self) -> str:
+        return self.original.title.text()
 
     # ---- modes ------------------------------------------------------------------------------
     @property
@@ -201,7 +235,17 @@ class CompareView(QWidget):
         split = mode == ViewMode.SPLIT
         self._clip.setVisible(split)
         self.split_line.setVisible(split)
-        self.original.title.setText("Original  ◀ drag the line ▶  Decoded" if split else "Original")
+        left = self._reference_name or "Original"
+        if self._reference is not None:
+            self.original.title.setText(self._reference_title + ("  ◀ drag the line ▶  mambaic"
+                                                                 if split else ""))
+        else:
+            self.original.title.setText("Original  ◀ drag the line ▶  Decoded" if split
+                                        else "Original")
+        if self._reference is not None:
+            self.split_line.label.setFormat(f"◀ {left} | mambaic ▶")
+        else:
+            self.split_line.label.setFormat("◀ original | decoded ▶")
         self._relink()
         self._arrange()
         self._refit.start()
@@ -264,7 +308,11 @@ class CompareView(QWidget):
     def _emit_readout(self, *_args) -> None:
         zoom = self.primary().zoom_factor() if (self._original or self._decoded) else 0.0
         x, y = self._cursor if self._cursor is not None else (-1, -1)
-        self.readout_changed.emit(readout(zoom, x, y, self._original, self._decoded))
+        if self._reference is not None:
+            self.readout_changed.emit(readout(zoom, x, y, self._original, self._decoded,
+                                              reference=(self._reference_name, self._reference)))
+        else:
+            self.readout_changed.emit(readout(zoom, x, y, self._original, self._decoded))
 
     def _fit_if_fitted(self) -> None:
         if self._fitted:

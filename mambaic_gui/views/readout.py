@@ -20,11 +20,13 @@ def pixel_value(image: Pyramid | None, x: int, y: int) -> str | None:
 
 
 def readout(zoom: float, x: int, y: int, original: Pyramid | None,
-            decoded: Pyramid | None) -> str:
-    """E.g. "zoom 50 % · x 12 y 7 · original 200 10 3 · decoded 198 12 3"."""
+            decoded: Pyramid | None, reference: tuple[str, Pyramid] | None = None) -> str:
+    """E.g. "zoom 50 % · x 12 y 7 · original 200 10 3 · decoded 198 12 3"; with `reference`
+    (name, image), that image's value too, e.g. "· JPEG 201 9 4", between the two."""
     parts = [f"zoom {zoom * 100:.0f} %"] if zoom > 0 else []
-    values = [(label, pixel_value(image, x, y))
-              for label, image in (("original", original), ("decoded", decoded))]
+    images = [("original", original)] + ([reference] if reference is not None else []) + \
+        [("decoded", decoded)]
+    values = [(label, pixel_value(image, x, y)) for label, image in images]
     if any(v is not None for _, v in values):
         parts.append(f"x {x} y {y}")
         parts += [f"{label} {v}" for label, v in values if v is not None]
