@@ -11,6 +11,7 @@ import pytest
 import mambaic
 from mambaic.cli.eval import set_names
 from mambaic.cli.main import main
+from mambaic.eval import bdrate, published
 from mic_testing import sample_image
 
 
@@ -63,14 +64,55 @@ def test_eval_bpp_is_from_the_real_mic_bytes(eval_out, weights, images):
     assert json_bpp == pytest.approx(mean_csv, abs=1e-4)
 
 
-def test_eval_reports_bd_rates_self_test_plot_and_published_curves(eval_out):
+def _curve(eval_out: Path, codec: str) -> dict:
+    return json.loads((eval_out / "json" / f"{codec}.json").read_text())["results"]
+
+
+def test_eval_psnr_is_the_real_decoded_quality(eval_out, weights, images):
+    import numpy as np
+    from PIL import Image
+
+    with open(eval_out / "per_image.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["codec"] == "mambaic"]
+    codec = mambaic.load_codec(weights=weights)
+    for row in rows:
+        original = np.asarray(Image.open(images / row["image"]).convert("RGB"), dtype=np.float64)
+        decoded = np.asarray(codec.decompress(codec.compress(str(images / row["image"]),
+                                                             float(row["quality"]))), dtype=np.float64)
+        psnr = 10 * np.log10(255**2 / np.mean((original - decoded) ** 2))
+        assert float(row["psnr_rgb"]) == pytest.approx(psnr, abs=1e-3)
+    # The JSON curve is the per-setting mean of those measurements.
+    curve = _curve(eval_out, "mambaic")
+    for i, quality in enumerate(curve["quality"]):
+        at_q = [float(r["psnr_rgb"]) for r in rows if float(r["quality"]) == quality]
+        assert len(at_q) == 2 and curve["psnr-rgb"][i] == pytest.approx(sum(at_q) / 2, abs=1e-3)
+
+
+def test_eval_report_numbers_are_the_measured_ones(eval_out):
+    ours, jpeg = _curve(eval_out, "mambaic"), _curve(eval_out, "jpeg420")
+    text = (eval_out / "eval.md").read_text()
+    # The curve tables show the JSON's numbers, row by row.
+    for curve in (ours, jpeg):
+        for q, bpp, psnr in zip(curve["quality"], curve["bpp"], curve["psnr-rgb"]):
+            assert f"| {q:g} | {bpp:.4f} | {psnr:.2f} |" in text
+    # Random weights: the tiny model's PSNR range lies wholly below JPEG's, so no BD-rate exists;
+    # the JSON must say so (not a made-up number) and the text must name the real end points.
+    assert max(ours["psnr-rgb"]) < min(jpeg["psnr-rgb"])
+    with pytest.raises(bdrate.NoOverlapError):
+        bdrate.bd_rate(jpeg["bpp"], jpeg["psnr-rgb"], ours["bpp"], ours["psnr-rgb"])
     bd = json.loads((eval_out / "json" / "bd-rate.json").read_text())
     assert bd["test"] == "mambaic"
-    assert bd["self_test_10pct_fewer_bits"] == pytest.approx(-10.0, abs=0.01)
-    assert [a["anchor"] for a in bd["anchors"]] == ["jpeg420"]
-    text = (eval_out / "eval.md").read_text()
-    assert "BD-rate" in text and "loses" in text
-    assert "published" in text.lower() and "Kodak" in text
+    (row,) = bd["anchors"]
+    assert row == {"anchor": "jpeg420", "bd_rate_psnr_pct": None, "bd_rate_ms_ssim_pct": None,
+                   "psnr_overlap_db": None}
+    best = max(range(len(ours["psnr-rgb"])), key=lambda i: ours["psnr-rgb"][i])
+    worst = min(range(len(jpeg["psnr-rgb"])), key=lambda i: jpeg["psnr-rgb"][i])
+    assert (f"our best point ({ours['psnr-rgb'][best]:.1f} dB at {ours['bpp'][best]:.3f} bpp) has lower "
+            f"PSNR than its lowest ({jpeg['psnr-rgb'][worst]:.1f} dB at {jpeg['bpp'][worst]:.3f} bpp)") in text
+    assert bd["self_test_10pct_fewer_bits"] == pytest.approx(-10.0, abs=1e-6)
+    assert f"scores {bd['self_test_10pct_fewer_bits']:.3f} %" in text
+    for curve in published.CURVES:  # the published curves are listed with their point counts
+        assert f"| {curve.name} | {len(curve.bpp)}" in text
     assert (eval_out / "rd_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

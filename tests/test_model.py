@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import pytest
 import torch
@@ -17,6 +18,19 @@ from mambaic.models.vss import cross_merge, cross_scan
 def tiny():
     torch.manual_seed(0)
     return build_model("tiny")
+
+
+@contextmanager
+def coding_mode(model):
+    """Eval mode with fresh coder tables for one test; the module-scoped model's train/eval mode
+    is restored afterwards even when the test fails, so later tests see the mode they expect."""
+    was_training = model.training
+    model.eval()
+    try:
+        model.update(force=True)
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def test_cross_scan_merge_is_four_times_identity():
@@ -64,8 +78,12 @@ def test_gain_changes_rate_monotonically_at_init(tiny):
 
 @pytest.mark.parametrize("quality", [1.0, 3.7])
 def test_compress_decompress_rebuilds_y_hat_exactly(tiny, quality):
-    tiny.eval()
-    tiny.update(force=True)
+    with coding_mode(tiny):
+        _check_exact_coding(tiny, quality)
+    assert tiny.training
+
+
+def _check_exact_coding(tiny, quality):
     x = torch.rand(1, 3, 64, 128)
     y = tiny.g_a(x) * tiny.gain.gain(quality)
     z_hat = tiny.entropy_bottleneck.decompress(tiny.entropy_bottleneck.compress(tiny.h_a(y)), (1, 2))
@@ -77,20 +95,26 @@ def test_compress_decompress_rebuilds_y_hat_exactly(tiny, quality):
     assert full.slices == streams and full.symbol_crcs == crcs
     x_hat = tiny.decompress(full, quality)
     assert torch.equal(x_hat, tiny.g_s(y_hat_enc * tiny.gain.inverse_gain(quality)).clamp(0, 1))
-    tiny.train()
 
 
 def test_corrupt_slice_is_detected(tiny):
     from mambaic.errors import DecodeMismatchError
 
-    tiny.eval()
-    tiny.update(force=True)
-    s = tiny.compress(torch.rand(1, 3, 64, 64), 4.0)
-    a, n = s.slices[1]
-    s.slices[1] = (a, n[:-1] + bytes([n[-1] ^ 0x55])) if n else (a[:-1] + bytes([a[-1] ^ 0x55]), n)
-    with pytest.raises(DecodeMismatchError):
-        tiny.decompress(s, 4.0)
-    tiny.train()
+    with coding_mode(tiny):
+        s = tiny.compress(torch.rand(1, 3, 64, 64), 4.0)
+        a, n = s.slices[1]
+        s.slices[1] = (a, n[:-1] + bytes([n[-1] ^ 0x55])) if n else (a[:-1] + bytes([a[-1] ^ 0x55]), n)
+        with pytest.raises(DecodeMismatchError):
+            tiny.decompress(s, 4.0)
+    assert tiny.training
+
+
+def test_coding_mode_restores_training_when_the_test_fails(tiny):
+    with pytest.raises(RuntimeError, match="boom"):
+        with coding_mode(tiny):
+            assert not tiny.training
+            raise RuntimeError("boom")
+    assert tiny.training and all(m.training for m in tiny.modules())
 
 
 @pytest.mark.parametrize("switch", [
