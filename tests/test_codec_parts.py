@@ -152,15 +152,22 @@ def test_stream_guard_limits_and_padding():
     assert list(pairs) == [pairs[0]]
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: max_stream_bytes assumes at most 4 bytes per "
-                   "symbol, but CompressAI codes outliers beyond a narrow Gaussian's table with "
-                   "bypass nibbles (up to ~5.5 bytes per symbol), so such valid streams are refused")
-def test_the_bound_covers_bypass_coded_outliers(codec):
+def test_outliers_are_clamped_so_the_coder_never_outgrows_its_buffer(codec):
+    """CompressAI's encoder has one 32-bit word per symbol and bypass-codes values beyond a narrow
+    Gaussian's table at up to ~5.5 bytes each: unclamped, 100 symbols of 70 000 wrote 508 bytes
+    into its 400-byte buffer. Symbols are clamped to ±MAX_SYMBOL, where even all-outlier
+    streams fit, and the bound the reader enforces then covers every stream."""
     import torch
 
     from mambaic.models import gaussian_coding
 
-    n = 100  # every symbol far outside the narrowest scale's table: each is bypass-coded
-    data, _, _ = gaussian_coding.encode(codec.model.latent.gaussian_conditional, torch.full((n,), 70000.0),
-                                        torch.full((n,), 0.11), torch.zeros(n))
-    assert len(data) <= max_stream_bytes(n)
+    for n in (16, 100):
+        for value in (70000.0, -1e6, 300.0):
+            data, host, _ = gaussian_coding.encode(codec.model.latent.gaussian_conditional,
+                                                   torch.full((n,), value), torch.full((n,), 0.11),
+                                                   torch.zeros(n))
+            assert abs(int(host[0])) == gaussian_coding.MAX_SYMBOL
+            assert len(data) <= max_stream_bytes(n)
+            decoded, _ = gaussian_coding.decode(codec.model.latent.gaussian_conditional, data,
+                                                torch.full((n,), 0.11), torch.zeros(n))
+            assert (decoded == host).all()

@@ -9,6 +9,7 @@ from mambaic._compressai import EntropyBottleneck
 from mambaic.errors import Cancelled
 from mambaic.models.config import ModelConfig
 from mambaic.models.gain import GainUnit, check_quality, lambda_for_quality
+from mambaic.models.gaussian_coding import MAX_SYMBOL
 from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
 from mambaic.models.refine import refine_latents
 from mambaic.models.streams import LatentStreams
@@ -116,6 +117,9 @@ class MambaIC(nn.Module):
     def _code(self, y: torch.Tensor, z: torch.Tensor, report: "_Reporter", base: int,
               label: str = "") -> tuple[LatentStreams, torch.Tensor]:
         """Entropy-code (y, z): hyper, then K slices → (streams, the ŷ a decoder rebuilds)."""
+        medians = self.entropy_bottleneck._get_medians().reshape(1, -1, 1, 1)
+        # The same guard as gaussian_coding.MAX_SYMBOL: CompressAI's coder has one word per symbol.
+        z = torch.minimum(torch.maximum(z, medians - MAX_SYMBOL), medians + MAX_SYMBOL)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         hyper = self.h_s(z_hat)
