@@ -103,11 +103,11 @@ class MambaIC(nn.Module):
         z = self.h_a(y)
         if not refine_steps:
             return self._code(y, z, report, 1)[0]
-        y_r, z_r = refine_latents(self, x, y, z, quality, refine_steps, valid or tuple(x.shape[-2:]),
+        valid = valid or tuple(x.shape[-2:])
+        y_r, z_r = refine_latents(self, x, y, z, quality, refine_steps, valid,
                                   lambda done, steps: report(1 + done, f"refining {done}/{steps}"))
         refined, y_hat_r = self._code(y_r, z_r, report, 1 + refine_steps)
         plain, y_hat_p = self._code(y, z, report, 2 + refine_steps + K, "plain ")
-        valid = valid or tuple(x.shape[-2:])
         costs = [self._real_cost(x, y_hat, streams, quality, valid)
                  for y_hat, streams in ((y_hat_r, refined), (y_hat_p, plain))]
         report(self.compress_stages(refine_steps), "keeping the cheaper coding")
