@@ -218,6 +218,13 @@ def test_bad_metadata_is_a_usage_error_before_the_model(workdir, capsys, monkeyp
     assert "internal error" not in err and "\udcff" not in err
 
 
+def test_a_bad_metadata_key_is_named_once_escaped(workdir, capsys):
+    """The key is shown as the user typed it, its control character named, not escaped twice."""
+    code, _, err = run(capsys, "encode", "a.png", "-m", "a\x01b=v")
+    assert code == 2 and "metadata key 'a<U+0001>b' contains the control character U+0001" in err
+    assert "\\" not in err
+
+
 def test_tile_above_the_decoder_bound_is_a_usage_error(workdir, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["encode", "a.png", "--tile", "4096"])

@@ -27,6 +27,15 @@ def printable(text: str) -> str:
     return "".join(_escape(char) for char in text)
 
 
+def named(text: str) -> str:
+    """``text`` quoted, with every non-printable character written as ``<U+XXXX>``.
+
+    For error messages about hostile text: unlike a Python repr it holds no backslash, so a
+    message that :func:`printable` escapes again on its way to a terminal still reads as written.
+    """
+    return "'" + "".join(char if char.isprintable() else f"<U+{ord(char):04X}>" for char in text) + "'"
+
+
 def _escape(char: str) -> str:
     if char == "\\":
         return "\\\\"

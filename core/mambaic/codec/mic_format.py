@@ -34,7 +34,7 @@ from mambaic.codec.modes import ALPHA_MODES, OUTPUT_MODES
 from mambaic.codec.padding import padded_size
 from mambaic.codec.tiling import tile_count
 from mambaic.errors import MicFormatError
-from mambaic.text import text_problem
+from mambaic.text import named, text_problem
 
 MAGIC = b"\x89MIC\r\n\x1a\n"
 """PNG-style signature: a high byte, the name, then CR LF, ^Z, LF to catch text-mode mangling."""
@@ -178,13 +178,13 @@ def _check_metadata_types(metadata: object) -> dict[str, MetadataValue]:
             raise ValueError(f"metadata key {key!r} is not a string")
         problem = text_problem(key)
         if problem:
-            raise ValueError(f"metadata key {key!r} {problem}")
+            raise ValueError(f"metadata key {named(key)} {problem}")
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise ValueError(f"metadata value for {key!r} must be str/int/float/bool/None, "
+            raise ValueError(f"metadata value for {named(key)} must be str/int/float/bool/None, "
                              f"not {type(value).__name__}")
         problem = text_problem(value, multiline=True) if isinstance(value, str) else None
         if problem:
-            raise ValueError(f"metadata value for {key!r} {problem}")
+            raise ValueError(f"metadata value for {named(key)} {problem}")
     return dict(metadata)
 
 
