@@ -64,6 +64,8 @@ class Actions:
         self.attach_original = _action(window, "Compare with &Original…", None,
                                        "Choose the original of this .mic file for PSNR and "
                                        "MS-SSIM")
+        self.batch_encode = _action(window, "&Batch Encode…", "Ctrl+B",
+                                    "Encode many images, or a folder of them, to .mic files")
         self.quit = _action(window, "&Quit", StandardKey.Quit)
         self.paste = _action(window, "&Paste Image", StandardKey.Paste,
                              "Open the image on the clipboard")
@@ -175,6 +177,8 @@ class Actions:
         file_menu.addAction(self.attach_original)
         file_menu.addSeparator()
         file_menu.addActions([self.save_mic, self.export_png])
+        file_menu.addSeparator()
+        file_menu.addAction(self.batch_encode)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit = bar.addMenu("&Edit")

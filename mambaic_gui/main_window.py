@@ -49,6 +49,7 @@ from mambaic_gui.document import (
     ModelSummary,
     RatePoint,
 )
+from mambaic_gui.batch_dialog import BatchDialog
 from mambaic_gui.drop_highlight import DropHighlight
 from mambaic_gui.errors import UserError, describe
 from mambaic_gui.jobs import Job
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.compare_with: str | None = None
         self.comparison: EqualSizeComparison | None = None
         self._equal_cache: dict[tuple[int, str, int], EqualSizeComparison] = {}
+        self.batch_dialog: BatchDialog | None = None
 
         self.compare = CompareView()
         self.setCentralWidget(self.compare)
@@ -212,6 +214,7 @@ class MainWindow(QMainWindow):
         a.save_mic.triggered.connect(self.save_mic)
         a.export_png.triggered.connect(self.export_png)
         a.attach_original.triggered.connect(self.choose_original)
+        a.batch_encode.triggered.connect(lambda: self.open_batch([]))
         a.quit.triggered.connect(self.close)
         a.paste.triggered.connect(self.paste)
         a.copy_metrics.triggered.connect(self.copy_metrics)
@@ -379,6 +382,21 @@ class MainWindow(QMainWindow):
             self._start_rd()
         self._update_enabled()
 
+    def open_batch(self, paths: list[Path]) -> BatchDialog:
+        """File ▸ Batch Encode…, or a drop of several files or a folder: the batch dialog with
+        `paths` added. A new dialog starts from the window's quality and effort; one still open
+        is raised and keeps its settings."""
+        dialog = self.batch_dialog
+        if dialog is None or not (dialog.isVisible() or dialog.running()):
+            bounds = self.model.quality_range if self.model is not None else (1.0, 5.0)
+            dialog = BatchDialog(self.scheduler, self.quality.value(), self._effort(), bounds, self)
+            self.batch_dialog = dialog
+        dialog.add_inputs(paths)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
     def choose_original(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Original image of this .mic file",
                                               self.settings.last_directory, IMAGE_FILTER)
@@ -447,6 +465,10 @@ class MainWindow(QMainWindow):
         that never finished while the views and metrics show an older one, and a save would
         write a quality the user did not see.
         """
+        if self.batch_dialog is not None and self.batch_dialog.running():
+            self.batch_dialog.cancel()  # the window's Cancel button shows for a batch too
+            self.statusBar().showMessage("Batch cancelled; finished files are kept", 15000)
+            return
         encoding = self.scheduler.has_foreground(("encode",))
         opening = self.scheduler.has_foreground(("open",))
         comparing = self.scheduler.has_foreground(("equal",))
@@ -678,6 +700,10 @@ class MainWindow(QMainWindow):
         if not self.commands.rd_chart.isChecked():
             self.rd_plot.set_status("off (View ▸ Compute Rate–Distortion Chart)")
             return
+        if tasks.rd_too_heavy(document.original):
+            self.rd_plot.set_status(f"not computed for images above "
+                                    f"{tasks.RD_MAX_PIXELS / 1e6:.1f} Mpx (minutes of CPU)")
+            return
         self._rd_started_for = document.token
         self.rd_plot.set_status("computing in the background…")
         for q in self.model.paper_qualities:
@@ -876,7 +902,13 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.drop_highlight.hide()
-        item = openable_from_mime(event.mimeData())
+        mime = event.mimeData()
+        local = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        if len(local) > 1 or any(path.is_dir() for path in local):
+            event.acceptProposedAction()
+            self.open_batch(local)
+            return
+        item = openable_from_mime(mime)
         if item is not None:
             event.acceptProposedAction()
             self.open_openable(item)
