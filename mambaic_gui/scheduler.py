@@ -8,6 +8,7 @@ foreground job waits, give way to any new foreground job, and are queued again w
 
 from __future__ import annotations
 
+import atexit
 import itertools
 from collections import deque
 from collections.abc import Callable, Collection
@@ -19,6 +20,28 @@ from PySide6.QtCore import QObject, QThread, Signal
 from mambaic_gui.errors import UserError
 from mambaic_gui.jobs import Job
 from mambaic_gui.worker import CodecWorker
+
+
+#: How long `JobScheduler.shutdown` lets a cancelled job reach its next check before it stops
+#: waiting (quitting must feel instant; a job checks between slices, usually well within this).
+SHUTDOWN_GRACE_MS = 200
+
+_parked: list[tuple[QThread, QObject]] = []
+
+
+def _park(thread: QThread, worker: QObject) -> None:
+    """Keep a still-running (cancelled) worker thread alive until it ends, joining it at exit."""
+    if not _parked:
+        atexit.register(_join_parked)
+    _parked.append((thread, worker))
+
+
+def _join_parked() -> None:
+    """Wait for parked threads before Python tears their wrappers down (they are cancelled, so
+    each ends at its next check)."""
+    while _parked:
+        thread, _worker = _parked.pop()
+        thread.wait()
 
 
 @dataclass
@@ -98,8 +121,14 @@ class JobScheduler(QObject):
             self._worker.cancel(self._running.id)
             self._callbacks.pop(self._running.id, None)  # nobody wants its result any more
 
-    def shutdown(self) -> None:
-        """Cancel everything and wait for the worker thread to end (within one slice)."""
+    def shutdown(self, grace_ms: int = SHUTDOWN_GRACE_MS) -> None:
+        """Cancel everything and return within ``grace_ms``, whatever is running.
+
+        A job stops at its next cancel check, but one check can be seconds apart on a big
+        tile (one model stage), so quitting must not wait for it: a worker still busy after
+        the grace period is parked and joined at interpreter exit, once the window is gone
+        (a running QThread must not be destroyed; Qt aborts the process if it is).
+        """
         if self._closed:
             return
         self._closed = True
@@ -109,7 +138,8 @@ class JobScheduler(QObject):
         if self._running is not None:
             self._worker.cancel(self._running.id)
         self._thread.quit()
-        self._thread.wait()
+        if not self._thread.wait(grace_ms):
+            _park(self._thread, self._worker)
 
     # ---- state ------------------------------------------------------------------------------
     @property

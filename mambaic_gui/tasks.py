@@ -33,6 +33,17 @@ from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
 #: The classic codecs of the RD chart: key in `mambaic.eval.classic` → legend label.
 CLASSIC_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF"}
 
+#: Largest image, in pixels, whose RD chart is computed in the background: one 2048² tile. Above
+#: it the sweep (five mambaic encodes and decodes plus three classic codecs) keeps the CPU busy
+#: for many minutes on a 24-megapixel photo, competing with what the user asked for.
+RD_MAX_PIXELS = 2048 * 2048
+
+
+def rd_too_heavy(original: np.ndarray) -> bool:
+    """Whether the background RD sweep should be skipped for this image (see `RD_MAX_PIXELS`)."""
+    return original.shape[0] * original.shape[1] > RD_MAX_PIXELS
+
+
 #: The codecs "View ▸ Compare With" offers at the size of the current `.mic`: key → menu name.
 EQUAL_SIZE_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF", "jxl": "JPEG XL"}
 
