@@ -405,3 +405,29 @@ def test_the_loop_resumes_from_the_checkpoints_weights_and_moments(photos, tmp_p
     assert set(opt_keys) == set(seen["opt"]) and any(k.endswith("exp_avg_sq") for k in opt_keys)
     assert all(torch.equal(seen["opt"][k], saved[k]) for k in opt_keys)
     assert float(saved["opt.0.step"]) == 2.0  # Adam had taken the first run's two steps
+
+
+#: The loss trace of `test_loss_trace_is_unchanged_by_refactors`, from the loop before its split
+#: into named steps (commit of 2026-12-03): a change of the numbers, not only of the code, fails it.
+REFERENCE_LOSSES = [403.87021, 521.39233, 579.82074, 821.73083, 871.06171, 480.99899]
+
+
+def test_loss_trace_is_unchanged_by_refactors(photos, tmp_path):
+    """A fixed-seed tiny run through warm-up, validation, checkpoints and a resume (4 steps, then
+    the same call with 6) logs the same losses as the reference; the API resumes by default."""
+    import torch
+
+    from mambaic.train.loop import train
+
+    out = tmp_path / "run"
+    before = torch.get_num_threads()
+    try:
+        for steps in (4, 6):
+            train(TrainConfig(data=str(photos), out=str(out), model="tiny", steps=steps, batch_size=2,
+                              patch=64, warmup=2, save_every=2, val_every=2, val_dir=str(photos),
+                              threads=1, seed=5))
+    finally:
+        torch.set_num_threads(before)
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [float(r["loss"]) for r in rows] == pytest.approx(REFERENCE_LOSSES, rel=1e-4)

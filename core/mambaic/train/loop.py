@@ -23,6 +23,7 @@ import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import torch
 from tqdm import tqdm
@@ -38,41 +39,11 @@ from mambaic.train.checkpoint import (
     read_tensors,
     save_checkpoint,
 )
+from mambaic.train.config import TrainConfig
 from mambaic.train.data import PatchSampler, describe_data
 from mambaic.train.validate import validate, validation_crops
 from mambaic.atomic import atomic_write
 from mambaic.weights import load_model, save_weights, with_config
-
-
-@dataclass
-class TrainConfig:
-    data: str
-    out: str = "runs/lite"
-    model: str = "lite"
-    steps: int = 100_000
-    batch_size: int = 8
-    patch: int = 256
-    max_side: int = 768
-    scales: tuple[float, ...] = (1.0,)  # extra down-scaled copies of each photo (see data.py)
-    detail_draws: int = 1  # each patch is the most detailed of this many random crops (data.py)
-    quality_tilt: float = 0.0  # 0: q uniform in [1, 5]; t in (0, 1): density 1-t at q=1 rising to 1+t at q=5
-    lr: float = 1e-4
-    aux_lr: float = 1e-3
-    decay_from: float = 0.8  # fraction of `steps` after which lr falls (cosine) to lr/10
-    warmup: int = 500  # steps of linear lr warm-up at the start of a run
-    ema: float = 0.999  # decay of the exported weight average; 0 exports the raw weights
-    clip: float = 1.0
-    seed: int = 0
-    device: str = "cpu"
-    amp: bool = False
-    threads: int = 0  # 0 = torch default
-    save_every: int = 200
-    val_every: int = 1000
-    val_dir: str | None = None
-    resume: str | None = None  # checkpoint path, or "auto" = out/checkpoint.safetensors if present
-    init_weights: str | None = None  # start from these weights (e.g. the shipped ones)
-    chroma_filter: bool | None = None  # switch the fixed chroma low-pass after g_s; None: as loaded
-    patches_npy: str | None = None
 
 
 #: Consecutive non-finite steps after which training stops instead of skipping on.
@@ -162,8 +133,87 @@ def _distributed() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), world
 
 
+@dataclass
+class _Run:
+    """What `_set_up` builds and the steps, validation, checkpoints and export share."""
+
+    cfg: TrainConfig
+    rank: int
+    world: int
+    device: str
+    model: MambaIC
+    net: torch.nn.Module  # `model`, wrapped for DDP when world > 1
+    main_params: list
+    opt: torch.optim.Adam
+    aux_opt: torch.optim.Adam
+    ema: WeightAverage | None  # rank 0 only
+    progress: dict  # step, wall, seed, earlier, ema_updates: saved in every checkpoint
+    sampler: PatchSampler
+    rng: random.Random  # draws each step's quality
+
+    @property
+    def lead(self) -> bool:
+        """Rank 0 alone logs, validates, checkpoints and exports."""
+        return self.rank == 0
+
+    @property
+    def out(self) -> Path:
+        return Path(self.cfg.out)
+
+
+@dataclass
+class _StepOutcome:
+    """One optimisation step's numbers, for the log."""
+
+    quality: float
+    lam: float
+    losses: dict[str, torch.Tensor]
+    aux: torch.Tensor
+    finite: bool  # False: the step was skipped, the main weights left as they were
+
+
+class _Clock:
+    """Wall time of a run across its launches: `wall0` seconds from earlier launches plus the
+    time since this one's loop began; also the seconds each step took."""
+
+    def __init__(self, wall0: float) -> None:
+        self.wall0 = wall0
+        self.begin = self.last = time.time()
+
+    def tick(self) -> tuple[float, float]:
+        """(seconds since the last tick, run wall time now)."""
+        now = time.time()
+        dt, self.last = now - self.last, now
+        return dt, self.wall0 + now - self.begin
+
+    def wall(self) -> float:
+        return self.wall0 + time.time() - self.begin
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training; returns the path of the exported weights."""
+    run = _set_up(cfg)
+    log = _open_log(run.out) if run.lead else None
+    if run.lead:
+        atomic_write(run.out / "train_config.json",
+                     json.dumps({**asdict(cfg), "world_size": run.world}, indent=2).encode(), overwrite=True)
+    try:
+        _run_steps(run, log)
+    finally:
+        if log:
+            log.close()
+    result = export(_for_coding(run.model, run.ema), run.out, run.progress, cfg, run.world) if run.lead else run.out
+    if run.world > 1:
+        torch.distributed.destroy_process_group()
+    return result
+
+
+def _set_up(cfg: TrainConfig) -> _Run:
+    """Device, model, optimisers, weight average and patch sampler, fresh or from the checkpoint.
+
+    The order of the seeded draws (model init, then sampler, then quality rng) is part of a
+    run's numbers: keep it.
+    """
     rank, world = _distributed()
     device = cfg.device
     if device == "cuda" and world > 1:
@@ -171,28 +221,18 @@ def train(cfg: TrainConfig) -> Path:
         torch.cuda.set_device(device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt_path = out / "checkpoint.safetensors"
-    resume = ckpt_path if cfg.resume == "auto" and ckpt_path.exists() else (
-        Path(cfg.resume) if cfg.resume not in (None, "auto") else None)
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    resume = cfg.resume_path()
 
     torch.manual_seed(cfg.seed + rank)
-    if resume is not None:
-        model = build_model(read_checkpoint_config(resume))
-    elif cfg.init_weights:
-        model, init_info = load_model(cfg.init_weights)
-    else:
-        model = build_model(cfg.model)
-    if cfg.chroma_filter is not None and resume is None:
-        model = with_config(model, chroma_filter=cfg.chroma_filter)
+    model, earlier = _initial_model(cfg, resume)
     model.to(device).train()
     main_params, aux_params = _split_parameters(model)
     opt = _adam(main_params, cfg.lr)
     aux_opt = _adam(aux_params, cfg.aux_lr)
     progress = {"step": 0, "wall": 0.0, "seed": cfg.seed}
-    if resume is None and cfg.init_weights:
-        progress["earlier"] = earlier_training(init_info.card, init_info.sha256)
+    if earlier is not None:
+        progress["earlier"] = earlier
     if resume is not None:
         progress = load_checkpoint(resume, model, opt, aux_opt)
         _use_fused_kernel(opt, aux_opt)  # the saved groups carry the flags of the run that saved them
@@ -202,8 +242,7 @@ def train(cfg: TrainConfig) -> Path:
         ema = WeightAverage(model, cfg.ema, updates=int(progress.get("ema_updates", 0)))
         if resume is not None and not ema.load_state_tensors(read_tensors(resume, EMA_PREFIX)):
             tqdm.write("checkpoint has no weight average: starting it from the current weights")
-    start_step = int(progress["step"])
-    seed = cfg.seed + rank + 1000 * start_step  # a resumed run draws fresh batches
+    seed = cfg.seed + rank + 1000 * int(progress["step"])  # a resumed run draws fresh batches
     sampler = (PatchSampler.from_npy(cfg.patches_npy, cfg.patch, seed, cfg.detail_draws) if cfg.patches_npy
                else PatchSampler.from_folder(cfg.data, cfg.patch, cfg.max_side, seed,
                                              scales=cfg.scales, detail_draws=cfg.detail_draws))
@@ -214,92 +253,127 @@ def train(cfg: TrainConfig) -> Path:
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True,
                                                         **_no_forward_buffer_sync())
+    return _Run(cfg, rank, world, device, model, net, main_params, opt, aux_opt, ema, progress, sampler, rng)
 
-    log_path = out / "log.csv"
-    new_log = not log_path.exists()
-    log = open(log_path, "a", newline="") if rank == 0 else None
-    writer = csv.writer(log) if log else None
-    if writer and new_log:
-        writer.writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr", "sec_per_step", "wall_s"])
-    if rank == 0:
-        atomic_write(out / "train_config.json",
-                     json.dumps({**asdict(cfg), "world_size": world}, indent=2).encode(), overwrite=True)
 
-    bar = tqdm(total=cfg.steps, initial=start_step, disable=rank != 0, dynamic_ncols=True, desc="train")
-    step, wall0, t_last = start_step, float(progress["wall"]), time.time()
-    use_amp = cfg.amp and device.startswith("cuda")
+def _initial_model(cfg: TrainConfig, resume: Path | None) -> tuple[MambaIC, list[dict] | None]:
+    """The network a run starts from and, for one started from `init_weights`, the earlier
+    training stages behind those weights (None otherwise). A resumed run gets the checkpoint's
+    architecture here; its weights are loaded with the optimisers."""
+    if resume is not None:
+        return build_model(read_checkpoint_config(resume)), None
+    earlier = None
+    if cfg.init_weights:
+        model, init_info = load_model(cfg.init_weights)
+        earlier = earlier_training(init_info.card, init_info.sha256)
+    else:
+        model = build_model(cfg.model)
+    if cfg.chroma_filter is not None:
+        model = with_config(model, chroma_filter=cfg.chroma_filter)
+    return model, earlier
 
-    def checkpoint() -> None:
-        if rank == 0:
-            progress.update(step=step, wall=wall0 + time.time() - t_begin)
-            if ema:
-                progress["ema_updates"] = ema.updates
-            save_checkpoint(ckpt_path, model, opt, aux_opt, progress, ema.state_tensors() if ema else None)
 
+def _open_log(out: Path) -> IO[str]:
+    """The run's log.csv, appended to across launches; the header goes in once."""
+    path = out / "log.csv"
+    new = not path.exists()
+    log = open(path, "a", newline="")
+    if new:
+        csv.writer(log).writerow(["step", "quality", "lambda", "loss", "bpp", "psnr", "aux", "lr",
+                                  "sec_per_step", "wall_s"])
+    return log
+
+
+def _run_steps(run: _Run, log: IO[str] | None) -> None:
+    """Step until `cfg.steps` or a stop request, checkpointing and validating on schedule; the
+    last checkpoint is written however the loop ends (Ctrl-C, SIGTERM, divergence)."""
+    cfg = run.cfg
+    step = int(run.progress["step"])
+    bar = tqdm(total=cfg.steps, initial=step, disable=not run.lead, dynamic_ncols=True, desc="train")
     stop = _StopRequest()
-    t_begin = time.time()
+    clock = _Clock(float(run.progress["wall"]))
     bad_steps = 0
     try:
-        while step < cfg.steps and not _agreed_stop(stop.requested, world, device):
-            x = sampler.batch(cfg.batch_size).to(device, non_blocking=True)
-            q = draw_quality(rng, cfg.quality_tilt)
-            lam = lambda_for_quality(q, model.cfg.lambdas)
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step, cfg)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                result = net(x, q)
-            result = {"x_hat": result["x_hat"].float(),
-                      "likelihoods": {k: v.float() for k, v in result["likelihoods"].items()}}
-            losses = rate_distortion_loss(result, x, lam)
-            opt.zero_grad(set_to_none=True)
-            losses["loss"].backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
-            finite = bool(torch.isfinite(losses["loss"]) and torch.isfinite(grad_norm))
-            if finite:
-                opt.step()
-                if ema:
-                    ema.update(model)
-            aux = model.aux_loss()
-            aux_opt.zero_grad(set_to_none=True)
-            aux.backward()
-            if torch.isfinite(aux):
-                aux_opt.step()
+        while step < cfg.steps and not _agreed_stop(stop.requested, run.world, run.device):
+            outcome = _optimisation_step(run, step)
             step += 1
-            bad_steps = 0 if finite else bad_steps + 1
-            if not finite and rank == 0:
-                tqdm.write(f"step {step}: non-finite loss or gradient (q={q:.2f}), step skipped")
-            now = time.time()
-            dt, t_last = now - t_last, now
-            if rank == 0:
-                loss, bpp, mse = (losses[k].item() for k in ("loss", "bpp", "mse"))
-                psnr = -10 * math.log10(max(mse, 1e-10))
-                bar.update(1)
-                bar.set_postfix(q=f"{q:.2f}", loss=f"{loss:.3f}", bpp=f"{bpp:.3f}", psnr=f"{psnr:.2f}")
-                writer.writerow([step, f"{q:.3f}", f"{lam:.5f}", f"{loss:.5f}",
-                                 f"{bpp:.5f}", f"{psnr:.3f}", f"{aux.item():.3f}",
-                                 f"{lr_at(step, cfg):.2e}", f"{dt:.3f}", f"{wall0 + now - t_begin:.1f}"])
+            bad_steps = 0 if outcome.finite else bad_steps + 1
+            dt, wall = clock.tick()
+            if run.lead:
+                _report_step(run, outcome, step, bar, log, dt, wall)
             if step % cfg.save_every == 0:
-                log and log.flush()
-                checkpoint()
-            if rank == 0 and cfg.val_dir and step % cfg.val_every == 0:
-                _validate_and_log(_for_coding(model, ema), cfg, out, step)
+                if log:
+                    log.flush()
+                _checkpoint(run, step, clock)
+            if run.lead and cfg.val_dir and step % cfg.val_every == 0:
+                _validate_and_log(_for_coding(run.model, run.ema), cfg, run.out, step)
             if bad_steps >= MAX_BAD_STEPS:
                 raise DivergedError(f"{bad_steps} consecutive steps with non-finite loss or gradients "
                                     f"at step {step}: training diverged; the last good weights are "
                                     "in the checkpoint. Resume with a lower --lr.")
     except KeyboardInterrupt:
-        if rank == 0:
+        if run.lead:
             tqdm.write("interrupted: saving checkpoint")
     finally:
         stop.restore()
-        checkpoint()
+        _checkpoint(run, step, clock)
         bar.close()
-        if log:
-            log.close()
-    result = export(_for_coding(model, ema), out, progress, cfg, world) if rank == 0 else out
-    if world > 1:
-        torch.distributed.destroy_process_group()
-    return result
+
+
+def _optimisation_step(run: _Run, step: int) -> _StepOutcome:
+    """One batch at one drawn quality: forward, rate-distortion loss, clipped main update
+    (skipped when not finite), weight-average update, then the entropy models' aux update."""
+    cfg, model = run.cfg, run.model
+    x = run.sampler.batch(cfg.batch_size).to(run.device, non_blocking=True)
+    q = draw_quality(run.rng, cfg.quality_tilt)
+    lam = lambda_for_quality(q, model.cfg.lambdas)
+    for g in run.opt.param_groups:
+        g["lr"] = lr_at(step, cfg)
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and run.device.startswith("cuda")):
+        result = run.net(x, q)
+    result = {"x_hat": result["x_hat"].float(),
+              "likelihoods": {k: v.float() for k, v in result["likelihoods"].items()}}
+    losses = rate_distortion_loss(result, x, lam)
+    run.opt.zero_grad(set_to_none=True)
+    losses["loss"].backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(run.main_params, cfg.clip)
+    finite = bool(torch.isfinite(losses["loss"]) and torch.isfinite(grad_norm))
+    if finite:
+        run.opt.step()
+        if run.ema:
+            run.ema.update(model)
+    aux = model.aux_loss()
+    run.aux_opt.zero_grad(set_to_none=True)
+    aux.backward()
+    if torch.isfinite(aux):
+        run.aux_opt.step()
+    return _StepOutcome(q, lam, losses, aux, finite)
+
+
+def _report_step(run: _Run, outcome: _StepOutcome, step: int, bar: tqdm, log: IO[str], dt: float,
+                 wall: float) -> None:
+    """The progress bar and the log.csv row of a finished step (`step` counts it)."""
+    q = outcome.quality
+    if not outcome.finite:
+        tqdm.write(f"step {step}: non-finite loss or gradient (q={q:.2f}), step skipped")
+    loss, bpp, mse = (outcome.losses[k].item() for k in ("loss", "bpp", "mse"))
+    psnr = -10 * math.log10(max(mse, 1e-10))
+    bar.update(1)
+    bar.set_postfix(q=f"{q:.2f}", loss=f"{loss:.3f}", bpp=f"{bpp:.3f}", psnr=f"{psnr:.2f}")
+    csv.writer(log).writerow([step, f"{q:.3f}", f"{outcome.lam:.5f}", f"{loss:.5f}", f"{bpp:.5f}",
+                              f"{psnr:.3f}", f"{outcome.aux.item():.3f}", f"{lr_at(step, run.cfg):.2e}",
+                              f"{dt:.3f}", f"{wall:.1f}"])
+
+
+def _checkpoint(run: _Run, step: int, clock: _Clock) -> None:
+    """Save model, optimisers, weight average and progress (rank 0; atomic)."""
+    if not run.lead:
+        return
+    run.progress.update(step=step, wall=clock.wall())
+    if run.ema:
+        run.progress["ema_updates"] = run.ema.updates
+    save_checkpoint(run.out / "checkpoint.safetensors", run.model, run.opt, run.aux_opt, run.progress,
+                    run.ema.state_tensors() if run.ema else None)
 
 
 def _no_forward_buffer_sync() -> dict:
