@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -43,8 +42,8 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
     progress = load_checkpoint(ckpt, model, torch.optim.Adam(main_p), torch.optim.Adam(aux_p))
     config = run / "train_config.json"
     recorded = json.loads(config.read_text()) if config.exists() else {}
-    known = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{"data": "", **{k: v for k, v in recorded.items() if k in known}, "out": str(run)})
+    cfg = (TrainConfig.from_record(config, out=str(run)) if config.exists()
+           else TrainConfig(data="", out=str(run)))
     averaged = read_tensors(ckpt, EMA_PREFIX)
     if averaged:  # training validates and exports the weight average: ship the same
         ema = WeightAverage(model, cfg.ema or 0.999)
