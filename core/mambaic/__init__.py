@@ -12,17 +12,14 @@ is first touched, so tools that only read ``.mic`` headers stay fast.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
-# torch's OpenMP threads spin while they wait. When another process (or our own GUI thread, or
-# numba's pool) holds a core, a spinning team stalls: measured on 2 cores with one busy, a lite
-# training step took 23.5 s with the default policy and 1.4 s with PASSIVE (mbt2018_mean 3.9 s
-# vs 0.76 s). It must be set before torch loads, which this package never does at import time.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from mambaic import _runtime
 
-from mambaic.codec.info import MicInfo, read_info
-from mambaic.errors import (
+_runtime.set_openmp_wait_policy()  # before anything imports torch; see mambaic._runtime
+
+from mambaic.codec.info import MicInfo, read_info  # noqa: E402
+from mambaic.errors import (  # noqa: E402
     Cancelled,
     DecodeMismatchError,
     ImageInputError,

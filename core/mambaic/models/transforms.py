@@ -7,6 +7,9 @@ bottlenecks of earlier codecs and give every stage a global receptive field.
 
 from __future__ import annotations
 
+import mambaic._compressai  # noqa: F401  (first: installs the torchvision stand-in, see _runtime)
+
+# isort: split
 from compressai.layers import (
     ResidualBlockUpsample,
     ResidualBlockWithStride,
@@ -15,7 +18,6 @@ from compressai.layers import (
 )
 from torch import nn
 
-import mambaic._compressai  # noqa: F401  (torchvision shim before compressai.layers)
 from mambaic.models.blocks import stage
 from mambaic.models.chroma import ChromaLowpass
 from mambaic.models.config import ModelConfig
