@@ -18,7 +18,7 @@ from mambaic.codec.image_io import load_image
 from mambaic.errors import Cancelled
 from mambaic_gui.batch_plan import FileOutcome
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
-from mambaic_gui.tasks import _phase, _require
+from mambaic_gui.tasks import phase, require_codec
 
 
 def encode_file(source: Path, output: Path, quality: float, effort: int) -> JobBody:
@@ -32,16 +32,16 @@ def encode_file(source: Path, output: Path, quality: float, effort: int) -> JobB
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> FileOutcome:
         from mambaic.eval import metrics
 
-        codec = _require(codec)
+        codec = require_codec(codec)
         start = time.perf_counter()
         original = load_image(source).rgb  # a file that is no image fails here, before any work
         encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
         decode_stages = codec.model.cfg.num_slices + 2
         split = encode_stages / (encode_stages + decode_stages)
         encoded = codec.compress_report(source, quality, cancel=cancel, effort=effort,
-                                        progress=_phase(progress, 0.0, split, "encoding"))
+                                        progress=phase(progress, 0.0, split, "encoding"))
         decoded = codec.decompress_report(encoded.data, cancel=cancel,
-                                          progress=_phase(progress, split, 1.0 - split, "decoding"))
+                                          progress=phase(progress, split, 1.0 - split, "decoding"))
         psnr = metrics.psnr(original, np.asarray(decoded.image.convert("RGB")))
         if cancel():
             raise Cancelled("cancelled before the file was written")

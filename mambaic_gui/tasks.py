@@ -48,13 +48,14 @@ def rd_too_heavy(original: np.ndarray) -> bool:
 EQUAL_SIZE_CODECS = {"jpeg420": "JPEG", "webp": "WebP", "avif": "AVIF", "jxl": "JPEG XL"}
 
 
-def _require(codec: Any) -> Any:
+def require_codec(codec: Any) -> Any:
+    """The loaded codec, or the error every coding job gives when none is loaded yet."""
     if codec is None:
         raise WeightsError("no model is loaded; choose weights with Model ▸ Load Weights…")
     return codec
 
 
-def _phase(progress: Progress, start: float, width: float, label: str) -> Progress:
+def phase(progress: Progress, start: float, width: float, label: str) -> Progress:
     """Map one phase's (done, total) onto [start, start + width] of a shared 0…1000 scale, so one
     bar covers all phases; each phase's width is its share of the job's stages."""
 
@@ -111,7 +112,7 @@ def _open(name: str, path: Path | None, data: bytes, codec: Any, progress: Progr
           cancel: CancelCheck) -> tuple[Document, CodecResult | None]:
     if data.startswith(MAGIC):
         document = Document(name=name, path=path, original=None, source=None, mic=data)
-        return document, _decode(_require(codec), data, progress, cancel)
+        return document, _decode(require_codec(codec), data, progress, cancel)
     loaded = load_image(data)
     document = Document(name=name, path=path, original=loaded.rgb, source=path or data,
                         original_view=build_pyramid(loaded.rgb), notes=loaded.info.notes)
@@ -140,7 +141,7 @@ def encode(document: Document, quality: float, effort: int = DEFAULT_EFFORT) -> 
     original."""
 
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> CodecResult:
-        codec = _require(codec)
+        codec = require_codec(codec)
         # The bar gives each phase its share of the stages the core reports: at effort > 0 the
         # encode (refinement steps, two codings, the comparison) is most of the job.
         encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
@@ -148,10 +149,10 @@ def encode(document: Document, quality: float, effort: int = DEFAULT_EFFORT) -> 
         split = encode_stages / (encode_stages + decode_stages)
         label = f"encoding q {quality:.2f}" + (f" at effort {effort}" if effort else "")
         encoded = codec.compress_report(document.source, quality, cancel=cancel,
-                                        progress=_phase(progress, 0.0, split, label),
+                                        progress=phase(progress, 0.0, split, label),
                                         effort=effort)
         result = _decode(codec, encoded.data,
-                         _phase(progress, split, 1.0 - split, f"decoding q {quality:.2f}"), cancel)
+                         phase(progress, split, 1.0 - split, f"decoding q {quality:.2f}"), cancel)
         result = dataclasses.replace(result, encode_seconds=encoded.seconds, effort=effort,
                                      refine_steps=encoded.refine_steps,
                                      refined_tiles=encoded.refined_tiles)
@@ -270,17 +271,17 @@ def fit_to_size(document: Document, max_bytes: int | None, max_bpp: float | None
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> FitResult:
         from mambaic.codec.target import TargetTooSmallError, encode_to_target
 
-        codec = _require(codec)
+        codec = require_codec(codec)
         try:
             found = encode_to_target(codec, document.source, max_bytes, max_bpp=max_bpp,
-                                     progress=_phase(progress, 0.0, 0.9, "fitting to size"),
+                                     progress=phase(progress, 0.0, 0.9, "fitting to size"),
                                      cancel=cancel, refine_steps=EFFORT_STEPS[effort])
         except TargetTooSmallError as exc:
             return FitResult(result=None, target_bytes=max_bytes, max_bpp=max_bpp, capped=False,
                              reached=False, encodes=2, smallest_bytes=exc.smallest_bytes,
                              message=str(exc))
         encoded = found.result
-        result = _decode(codec, encoded.data, _phase(progress, 0.9, 0.1, "decoding"), cancel)
+        result = _decode(codec, encoded.data, phase(progress, 0.9, 0.1, "decoding"), cancel)
         result = dataclasses.replace(result, encode_seconds=found.seconds, effort=effort,
                                      refine_steps=encoded.refine_steps,
                                      refined_tiles=encoded.refined_tiles)
