@@ -39,6 +39,19 @@ def test_gray_is_replicated_and_decodes_to_L(mode):
     assert loaded.info.mode == "L" and loaded.info.source_mode == mode
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_grey_rgb_pixels_decode_as_greyscale_and_a_single_colour_pixel_does_not(mode):
+    grey = np.asarray(sample_image(9, 5, "L"))
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    bands = np.dstack([rgb, np.full_like(grey, 200)]) if mode == "RGBA" else rgb
+    loaded = load_image(Image.fromarray(bands, mode))
+    assert loaded.info.mode == ("LA" if mode == "RGBA" else "L")
+    assert "grey RGB pixels: decoded as greyscale" in loaded.info.notes
+    assert np.array_equal(loaded.rgb, rgb)  # the coded pixels are unchanged
+    bands[2, 3, 0] ^= 1
+    assert load_image(Image.fromarray(bands, mode)).info.mode == mode
+
+
 def test_16_bit_is_rounded_to_8_bits():
     samples = np.array([[0, 257 * 100, 65535, 257 * 7 + 128]], dtype=np.uint16)
     loaded = load_image(Image.fromarray(samples))  # uint16 → I;16

@@ -191,6 +191,8 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarra
         image = image.convert("LA" if gray else "RGBA")
         bands = np.asarray(image)
         color = _gray(bands[..., 0]) if gray else np.ascontiguousarray(bands[..., :3])
+        if not gray and _grey_pixels(color, notes):
+            gray = True
         return color, np.ascontiguousarray(bands[..., -1]), "LA" if gray else "RGBA"
     if mode in _GRAY_MODES:
         return _gray(np.asarray(image.convert("L"))), None, "L"
@@ -200,7 +202,19 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarra
             image = image.convert("RGB")
         except ValueError as exc:
             raise ImageInputError(f"unsupported image mode {mode}: {exc}") from exc
-    return np.asarray(image), None, "RGB"
+    rgb = np.asarray(image)
+    return rgb, None, "L" if _grey_pixels(rgb, notes) else "RGB"
+
+
+def _grey_pixels(rgb: np.ndarray, notes: list[str]) -> bool:
+    """Whether an RGB image holds only greys (R = G = B everywhere): then it is decoded as
+    greyscale, which removes the codec's small colour errors at no cost in bits (the latents
+    are the same) and gives the user the picture they had — a black-and-white photo saved as
+    RGB stays black-and-white instead of picking up faint colour noise on fine texture."""
+    grey = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    if grey:
+        notes.append("grey RGB pixels: decoded as greyscale")
+    return grey
 
 
 def _integer_samples(samples: np.ndarray, notes: list[str]) -> np.ndarray:
