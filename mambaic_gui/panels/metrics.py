@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from mambaic.codec.effort import describe_steps
+from mambaic.eval.metrics import ms_ssim_db
 from mambaic_gui.document import CodecResult, EqualSizeComparison
 
 NEEDS_ORIGINAL = "needs the original image"
@@ -37,8 +38,7 @@ def _ms_ssim(value: float | None) -> str:
         return NEEDS_ORIGINAL
     if math.isnan(value):
         return "n/a (image smaller than 161 px)"
-    db = math.inf if value >= 1.0 else -10 * math.log10(1 - value)
-    return f"{value:.4f}  ({db:.2f} dB)"
+    return f"{value:.4f}  ({ms_ssim_db(value):.2f} dB)"
 
 
 def _psnr(value: float | None) -> str:

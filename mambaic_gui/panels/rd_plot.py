@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from mambaic.eval.metrics import ms_ssim_db
 from mambaic_gui.document import RatePoint
 from mambaic_gui.panels.plot_style import CLASSIC, HIGHLIGHT, MAMBAIC, styled_plot
 
@@ -24,7 +25,7 @@ def _metric(point: RatePoint, key: str) -> float:
         return point.psnr
     if math.isnan(point.ms_ssim) or point.ms_ssim >= 1.0:
         return math.nan
-    return -10 * math.log10(1 - point.ms_ssim)
+    return ms_ssim_db(point.ms_ssim)
 
 
 class RDPlot(QWidget):

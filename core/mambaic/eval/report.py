@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mambaic.eval import machine, published
 from mambaic.eval.curves import BdRow, Curve
+from mambaic.eval.metrics import ms_ssim_db
 from mambaic.eval.sweep import Measurement
 
 RD_PLOT_MAX_BPP = 1.6  # the plot shows the 0.1-1.5 bpp range all curves are swept over
@@ -307,7 +308,7 @@ def plot_rd(run: EvalRun, path: Path) -> Path | None:
         }
         ax_psnr.plot(ref.bpp, ref.psnr_rgb, label=label, **style)
         if ref.ms_ssim_rgb:
-            db = [-10 * math.log10(1 - v) for v in ref.ms_ssim_rgb]
+            db = [ms_ssim_db(v) for v in ref.ms_ssim_rgb]
             ax_ssim.plot(ref.bpp, db, label=label, **style)
     title = f"{len(run.images)} images from {Path(run.dataset).name}"
     for ax, ylabel, seen in (
