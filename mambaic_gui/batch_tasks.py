@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 
 from mambaic.atomic import atomic_write
-from mambaic.codec.effort import EFFORT_STEPS
 from mambaic.codec.image_io import load_image
 from mambaic.errors import Cancelled
 from mambaic_gui.batch_plan import FileOutcome
 from mambaic_gui.jobs import CancelCheck, JobBody, Progress
-from mambaic_gui.tasks import phase, require_codec
+from mambaic_gui.tasks import encode_share, phase, require_codec
 
 
 def encode_file(source: Path, output: Path, quality: float, effort: int) -> JobBody:
@@ -35,9 +34,7 @@ def encode_file(source: Path, output: Path, quality: float, effort: int) -> JobB
         codec = require_codec(codec)
         start = time.perf_counter()
         original = load_image(source).rgb  # a file that is no image fails here, before any work
-        encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
-        decode_stages = codec.model.cfg.num_slices + 2
-        split = encode_stages / (encode_stages + decode_stages)
+        split = encode_share(codec, effort)
         encoded = codec.compress_report(source, quality, cancel=cancel, effort=effort,
                                         progress=phase(progress, 0.0, split, "encoding"))
         decoded = codec.decompress_report(encoded.data, cancel=cancel,

@@ -136,17 +136,22 @@ def attach_original(path: Path, result: CodecResult) -> JobBody:
     return run
 
 
+def encode_share(codec: Any, effort: int) -> float:
+    """The encode's share of an encode-then-decode job's progress bar: each phase gets its share
+    of the stages the core reports, and at effort > 0 the encode (refinement steps, two codings,
+    the comparison) is most of the job."""
+    encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
+    decode_stages = codec.model.cfg.num_slices + 2
+    return encode_stages / (encode_stages + decode_stages)
+
+
 def encode(document: Document, quality: float, effort: int = DEFAULT_EFFORT) -> JobBody:
     """Compress the document at `quality` and `effort`, decode it back, and score it against the
     original."""
 
     def run(codec: Any, progress: Progress, cancel: CancelCheck) -> CodecResult:
         codec = require_codec(codec)
-        # The bar gives each phase its share of the stages the core reports: at effort > 0 the
-        # encode (refinement steps, two codings, the comparison) is most of the job.
-        encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
-        decode_stages = codec.model.cfg.num_slices + 2
-        split = encode_stages / (encode_stages + decode_stages)
+        split = encode_share(codec, effort)
         label = f"encoding q {quality:.2f}" + (f" at effort {effort}" if effort else "")
         encoded = codec.compress_report(document.source, quality, cancel=cancel,
                                         progress=phase(progress, 0.0, split, label),
