@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -63,6 +64,9 @@ class BatchDialog(QDialog):
         self.setWindowTitle("Batch Encode")
         self.setObjectName("batchDialog")
         self._scheduler = scheduler
+        #: What the user added (files and folders) and the files that makes: kept apart so the
+        #: sub-folder choice can scan the same folders again when it changes.
+        self._inputs: list[Path] = []
         self._sources: list[Path] = []
         self.rows: list[BatchRow] = []
         self._next = 0
@@ -83,6 +87,10 @@ class BatchDialog(QDialog):
         self.add_files_button = QPushButton("Add &Files…")
         self.add_folder_button = QPushButton("Add F&older…")
         self.clear_button = QPushButton("C&lear")
+        self.subfolders_check = QCheckBox("Include s&ub-folders")
+        self.subfolders_check.setToolTip("Also code the images in the folders inside an added "
+                                         "folder, at any depth (off: only the folder's own files)")
+        self.subfolders_check.toggled.connect(lambda _: self.set_inputs(self._inputs))
         self.add_files_button.clicked.connect(self._choose_files)
         self.add_folder_button.clicked.connect(self._choose_folder)
         self.clear_button.clicked.connect(lambda: self.set_inputs([]))
@@ -137,6 +145,7 @@ class BatchDialog(QDialog):
         inputs = QHBoxLayout()
         inputs.addWidget(self.add_files_button)
         inputs.addWidget(self.add_folder_button)
+        inputs.addWidget(self.subfolders_check)
         inputs.addWidget(self.clear_button)
         inputs.addStretch(1)
         buttons = QHBoxLayout()
@@ -160,12 +169,14 @@ class BatchDialog(QDialog):
     # ---- inputs -----------------------------------------------------------------------------
     def add_inputs(self, paths: list[Path]) -> None:
         """Add files, and the image files of folders, to the list (while not running)."""
-        self.set_inputs(self._sources + [Path(p) for p in paths])
+        self.set_inputs(self._inputs + [Path(p) for p in paths])
 
     def set_inputs(self, paths: list[Path]) -> None:
+        """The list is `paths`' files, folders scanned as "Include sub-folders" says."""
         if self.running():
             return
-        self._sources = collect_inputs(paths)
+        self._inputs = list(paths)
+        self._sources = collect_inputs(paths, subfolders=self.subfolders_check.isChecked())
         self._replan()
 
     def output_folder(self) -> Path | None:
@@ -302,7 +313,7 @@ class BatchDialog(QDialog):
         self.start_button.setEnabled(not running and bool(self._sources))
         self.cancel_button.setEnabled(running)
         for widget in (self.add_files_button, self.add_folder_button, self.clear_button,
-                       self.output_edit, self.quality_spin, self.effort_box):
+                       self.subfolders_check, self.output_edit, self.quality_spin, self.effort_box):
             widget.setEnabled(not running)
         self.copy_button.setEnabled(any(r.outcome is not None or r.message for r in self.rows))
 

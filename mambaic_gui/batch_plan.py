@@ -64,9 +64,10 @@ class BatchRow:
                 f"{o.seconds:.2f}", status)
 
 
-def collect_inputs(paths: Iterable[Path]) -> list[Path]:
+def collect_inputs(paths: Iterable[Path], subfolders: bool = False) -> list[Path]:
     """The files to code: files named are kept whatever their suffix (the reader then says what is
-    wrong with them), folders contribute their image files (not recursively, sorted by name).
+    wrong with them), folders contribute their image files sorted by name, and with `subfolders`
+    those of every folder below them too (after the folder's own files, each level by name).
 
     `.mic` files in a folder are skipped: they are outputs, and coding them again would fail.
     Duplicates are dropped, first occurrence kept.
@@ -75,14 +76,25 @@ def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir()
-                                if p.is_file() and p.suffix.lower() in suffixes))
+            found.extend(_folder_images(path, suffixes, subfolders))
         else:
             found.append(path)
     unique: dict[Path, None] = {}
     for path in found:
         unique.setdefault(path.absolute(), None)
     return list(unique)
+
+
+def _folder_images(folder: Path, suffixes: frozenset[str], subfolders: bool) -> list[Path]:
+    """`folder`'s image files, then (with `subfolders`) its sub-folders' in turn. Links to
+    folders are not followed: a link back up the tree would otherwise never end."""
+    entries = sorted(folder.iterdir())
+    images = [p for p in entries if p.is_file() and p.suffix.lower() in suffixes]
+    if subfolders:
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                images.extend(_folder_images(entry, suffixes, subfolders))
+    return images
 
 
 def free_output(source: Path, folder: Path | None, taken: set[Path]) -> Path:

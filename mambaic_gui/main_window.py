@@ -11,14 +11,7 @@ import importlib.metadata
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragLeaveEvent,
-    QDropEvent,
-    QGuiApplication,
-    QIcon,
-)
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -50,7 +43,7 @@ from mambaic_gui.document import (
     RatePoint,
 )
 from mambaic_gui.batch_dialog import BatchDialog
-from mambaic_gui.drop_highlight import DropHighlight
+from mambaic_gui.drop import DropHandler
 from mambaic_gui.errors import UserError, describe
 from mambaic_gui.jobs import Job
 from mambaic_gui.mime import Openable, openable_from_mime
@@ -58,7 +51,7 @@ from mambaic_gui.panels.metrics import MetricsPanel, comparison_rows
 from mambaic_gui.panels.quality import QualityControl
 from mambaic_gui.panels.rate_plot import RatePlot
 from mambaic_gui.panels.rd_plot import RDPlot
-from mambaic_gui.recent_labels import recent_labels
+from mambaic_gui.recent_files import RecentFiles
 from mambaic_gui.scheduler import JobScheduler
 from mambaic_gui.settings import AppSettings
 from mambaic_gui.views.compare import CompareView, Orientation, ViewMode
@@ -109,7 +102,6 @@ class MainWindow(QMainWindow):
                  device: str | None = None, icon: QIcon | None = None) -> None:
         super().__init__()
         self.setWindowTitle("MambaIC")
-        self.setAcceptDrops(True)
         if icon is not None:
             self.setWindowIcon(icon)
         self.settings = AppSettings(settings or QSettings())
@@ -130,7 +122,7 @@ class MainWindow(QMainWindow):
 
         self.compare = CompareView()
         self.setCentralWidget(self.compare)
-        self.drop_highlight = DropHighlight(self)
+        self.drop = DropHandler(self, self.compare, self.open_openable, self.open_batch)
         self.quality = QualityControl()
         self.metrics = MetricsPanel()
         self.rate_plot = RatePlot()
@@ -138,6 +130,7 @@ class MainWindow(QMainWindow):
         self.commands = Actions(self)
         self.commands.build_menus(self)
         self.commands.build_toolbar(self)
+        self.recent = RecentFiles(self.commands.recent_menu, self.settings, self.open_path)
         self._build_quality_toolbar()
         self._build_docks()
         self._build_status_bar()
@@ -152,7 +145,6 @@ class MainWindow(QMainWindow):
         self.quality.set_value(self.settings.quality)
         self._wanted_quality = self.quality.value()
         self._restore_layout()
-        self._refresh_recent_menu()
         self._update_enabled()
         self.load_model(weights if weights is not None else self.settings.weights,
                         device or self.settings.device, fall_back=True)
@@ -346,8 +338,7 @@ class MainWindow(QMainWindow):
 
     def _on_open_failed(self, error: UserError, path: Path) -> None:
         if not path.exists():
-            self.settings.remove_recent(str(path))
-            self._refresh_recent_menu()
+            self.recent.forget(str(path))
         self.show_error(error)
 
     def _on_opened(self, document: Document, result: CodecResult | None, path: Path | None) -> None:
@@ -365,8 +356,7 @@ class MainWindow(QMainWindow):
         self._update_comparison()
         self.setWindowTitle(f"{document.name} — MambaIC")
         if path is not None:
-            self.settings.add_recent(str(path))
-            self._refresh_recent_menu()
+            self.recent.add(str(path))
         if document.notes:
             self.statusBar().showMessage("Note: " + "; ".join(document.notes), 8000)
         if result is None:
@@ -778,8 +768,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - any failure is reported, the app goes on
             self.show_error(describe(exc))
             return False
-        self.settings.add_recent(str(path))
-        self._refresh_recent_menu()
+        self.recent.add(str(path))
         self.statusBar().showMessage(f"Saved {path} ({self.result.info.total_bytes:,} bytes)", 8000)
         return True
 
@@ -877,41 +866,6 @@ class MainWindow(QMainWindow):
         self.compare.set_orientation(orientation)
         self.settings.orientation = orientation.value
         self.commands.orientations[orientation].setChecked(True)
-
-    # ---- recent files -----------------------------------------------------------------------
-    def _refresh_recent_menu(self) -> None:
-        menu = self.commands.recent_menu
-        menu.clear()
-        recent = self.settings.recent_files()
-        for path, label in zip(recent, recent_labels(recent)):
-            action = menu.addAction(label)
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        menu.setEnabled(bool(recent))
-
-    # ---- drag and drop ----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if openable_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-            self.drop_highlight.show_over(self.compare)
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self.drop_highlight.hide()
-        super().dragLeaveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.drop_highlight.hide()
-        mime = event.mimeData()
-        local = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-        if len(local) > 1 or any(path.is_dir() for path in local):
-            event.acceptProposedAction()
-            self.open_batch(local)
-            return
-        item = openable_from_mime(mime)
-        if item is not None:
-            event.acceptProposedAction()
-            self.open_openable(item)
 
     # ---- persistence ------------------------------------------------------------------------
     def _restore_layout(self) -> None:

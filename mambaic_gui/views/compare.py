@@ -6,7 +6,8 @@ pyqtgraph's linking copies the range between non-overlapping views, which keeps 
 sizes match. "Side by side" puts the panes left/right or top/bottom as the user chose, or, in the
 automatic orientation, whichever shows the image larger; the image stays fitted to the window until
 the user zooms or pans. Under the cursor, `readout_changed` reports the zoom and both images'
-pixel values (see `views.readout`).
+pixel values (see `views.readout`); once the cursor leaves the panes only the zoom is left, so
+no stale values stay on screen.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 from enum import Enum
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 from mambaic_gui.pixels import ErrorHeatmap, Pyramid
 from mambaic_gui.views.heatmap import colormap
 from mambaic_gui.views.image_pane import BACKGROUND, ImagePane, PyramidItem
-from mambaic_gui.views.readout import readout
+from mambaic_gui.views.readout import readout, zoom_text
 
 
 class ViewMode(str, Enum):
@@ -77,6 +78,7 @@ class CompareView(QWidget):
             pane.view.sigResized.connect(self._refit.start)
             pane.canvas.scene().sigMouseMoved.connect(
                 lambda pos, pane=pane: self._on_mouse_moved(pane, pos))
+            pane.canvas.installEventFilter(self)  # its Leave ends the readout (`eventFilter`)
         self.original.view.sigRangeChanged.connect(self._emit_readout)
         self.decoded.view.sigRangeChanged.connect(self._emit_readout)
 
@@ -305,9 +307,19 @@ class CompareView(QWidget):
         self._cursor = (math.floor(point.x()), math.floor(point.y()))
         self._emit_readout()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A pane's canvas lost the cursor: forget the pixel (no move event says so)."""
+        if event.type() == QEvent.Type.Leave and self._cursor is not None:
+            self._cursor = None
+            self._emit_readout()
+        return super().eventFilter(watched, event)
+
     def _emit_readout(self, *_args) -> None:
         zoom = self.primary().zoom_factor() if (self._original or self._decoded) else 0.0
-        x, y = self._cursor if self._cursor is not None else (-1, -1)
+        if self._cursor is None:
+            self.readout_changed.emit(zoom_text(zoom))
+            return
+        x, y = self._cursor
         if self._reference is not None:
             self.readout_changed.emit(readout(zoom, x, y, self._original, self._decoded,
                                               reference=(self._reference_name, self._reference)))

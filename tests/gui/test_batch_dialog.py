@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 import mambaic
 from mambaic.eval.metrics import psnr
@@ -21,6 +22,16 @@ def _tiny_image(path: Path, seed: int) -> Path:
     rgb = np.dstack([x * 4, y * 4, rng.integers(0, 256, (64, 64))]).astype(np.uint8)
     Image.fromarray(rgb).save(path)
     return path
+
+
+def _drop(window, paths: list[Path]) -> None:
+    """Drag `paths` over the window and drop them (Qt delivers a drop only after a drag enter)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, QDragEnterEvent(QPoint(10, 10), *args))
+    QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), *args))
 
 
 def _run(qtbot, dialog, timeout: int = 60000) -> None:
@@ -86,14 +97,28 @@ def test_cancel_leaves_no_partial_file_and_skips_the_rest(qtbot, window, large_p
 
 def test_dropping_several_files_opens_the_batch_dialog(qtbot, window, tmp_path) -> None:
     paths = [_tiny_image(tmp_path / f"{n}.png", n) for n in (5, 6)]
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+    _drop(window, paths)
     assert window.batch_dialog is not None and window.batch_dialog.isVisible()
     assert [r.source.name for r in window.batch_dialog.rows] == ["5.png", "6.png"]
     assert window.document is None  # a multi-file drop opens nothing in the window
+
+
+def test_dropped_folder_gives_sub_folders_only_when_ticked(qtbot, window, tmp_path) -> None:
+    """A dropped folder lists its own images; "Include sub-folders" (off at first) scans the same
+    folders again with what lies below, and unticking it takes those rows away again."""
+    top = tmp_path / "shots"
+    (top / "day2").mkdir(parents=True)
+    _tiny_image(top / "a.png", 8)
+    _tiny_image(top / "day2" / "b.png", 9)
+    _drop(window, [top])
+    dialog = window.batch_dialog
+    assert not dialog.subfolders_check.isChecked()
+    assert [r.source.name for r in dialog.rows] == ["a.png"]
+    dialog.subfolders_check.setChecked(True)
+    assert [r.source for r in dialog.rows] == [top / "a.png", top / "day2" / "b.png"]
+    assert dialog.table.rowCount() == 2 and dialog.table.item(1, 1).text() == "b.mic"
+    dialog.subfolders_check.setChecked(False)
+    assert [r.source.name for r in dialog.rows] == ["a.png"]
 
 
 def test_window_work_runs_between_batch_files(qtbot, window, large_photo, photo, tmp_path) -> None:

@@ -29,6 +29,20 @@ def test_folder_gives_its_images_sorted_and_named_files_are_kept(tmp_path: Path)
     assert [p.name for p in found] == ["a.JPG", "b.png", "odd.xyz"]
 
 
+def test_subfolders_are_scanned_only_when_asked(tmp_path: Path) -> None:
+    """Off: the folder's own images only; on: every level below too, a folder's files first,
+    and a link to a folder (here one back up the tree) is not followed."""
+    top = tmp_path / "shots"
+    for name in ("top.png", "b/deep/d.png", "b/c.jpg", "a/x.png", "a/notes.txt", "a/old.mic"):
+        (top / name).parent.mkdir(parents=True, exist_ok=True)
+        (top / name).write_bytes(b"x")
+    (top / "b" / "loop").symlink_to(top, target_is_directory=True)
+    assert [p.name for p in collect_inputs([top])] == ["top.png"]
+    found = collect_inputs([top], subfolders=True)
+    assert [p.relative_to(top).as_posix() for p in found] == ["top.png", "a/x.png", "b/c.jpg",
+                                                              "b/deep/d.png"]
+
+
 def test_outputs_never_collide_with_files_or_each_other(tmp_path: Path) -> None:
     (tmp_path / "photo.mic").write_bytes(b"old")
     (tmp_path / "photo-1.mic").write_bytes(b"old")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtWidgets import QApplication
 
 from mambaic_gui.pixels import ErrorHeatmap, build_pyramid
 from mambaic_gui.views.compare import CompareView, Orientation
-from mambaic_gui.views.readout import pixel_value, readout
+from mambaic_gui.views.readout import pixel_value, readout, zoom_text
 
 
 @pytest.fixture
@@ -55,10 +56,28 @@ def test_readout_under_the_cursor(landscape, qtbot):
     assert lines[-1].startswith("zoom 200 %")
 
 
+def test_readout_clears_when_the_cursor_leaves(landscape, qtbot):
+    """No stale pixel values: off the image it says so, off the panes only the zoom is left."""
+    lines: list[str] = []
+    landscape.readout_changed.connect(lines.append)
+    pane = landscape.decoded
+    pane.canvas.scene().sigMouseMoved.emit(pane.view.mapViewToScene(QPointF(12.5, 7.5)))
+    assert "original 200 10 3" in lines[-1]
+    pane.canvas.scene().sigMouseMoved.emit(pane.view.mapViewToScene(QPointF(-3.5, 7.5)))
+    zoom = round(landscape.original.zoom_factor() * 100)
+    assert lines[-1] == f"zoom {zoom} % · outside the image"
+    pane.canvas.scene().sigMouseMoved.emit(pane.view.mapViewToScene(QPointF(12.5, 7.5)))
+    QApplication.sendEvent(pane.canvas, QEvent(QEvent.Type.Leave))
+    assert lines[-1] == f"zoom {zoom} %"
+    landscape.zoom_to(2.0)  # a zoom after leaving shows no values again either
+    assert lines[-1] == "zoom 200 %"
+
+
 def test_readout_text():
     image = build_pyramid(np.full((4, 5, 3), 9, np.uint8))
     assert pixel_value(image, 4, 3) == "9 9 9" and pixel_value(image, 5, 0) is None
-    assert readout(0.5, -1, 0, image, None) == "zoom 50 %"
+    assert readout(0.5, -1, 0, image, None) == "zoom 50 % · outside the image"
+    assert zoom_text(0.5) == "zoom 50 %" and zoom_text(0.0) == ""
     assert readout(1.0, 0, 0, image, None) == "zoom 100 % · x 0 y 0 · original 9 9 9"
     assert readout(0.0, 0, 0, None, None) == ""
 

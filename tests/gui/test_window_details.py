@@ -39,7 +39,7 @@ def test_recent_menu_uses_the_labels(window, tmp_path):
     paths = [str(tmp_path / "one" / "photo.png"), str(tmp_path / "two" / "photo.png")]
     for path in reversed(paths):
         window.settings.add_recent(path)
-    window._refresh_recent_menu()
+    window.recent.refresh()
     assert [a.text() for a in window.commands.recent_menu.actions()] == [
         "photo.png — one", "photo.png — two"]
 
@@ -73,7 +73,7 @@ def _drag(mic_file) -> tuple[QMimeData, Qt.MouseButton, Qt.KeyboardModifier]:
 
 def test_drag_over_the_window_is_highlighted(window, mic_file, wait_result):
     mime, buttons, modifiers = _drag(mic_file)
-    highlight = window.drop_highlight
+    highlight = window.drop.highlight
     assert not highlight.isVisible()
     QApplication.sendEvent(window, QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
                                                    buttons, modifiers))
@@ -95,4 +95,4 @@ def test_no_highlight_for_what_cannot_be_opened(window):
     QApplication.sendEvent(window, QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
                                                    Qt.MouseButton.LeftButton,
                                                    Qt.KeyboardModifier.NoModifier))
-    assert not window.drop_highlight.isVisible()
+    assert not window.drop.highlight.isVisible()
