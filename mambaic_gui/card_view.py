@@ -1,9 +1,9 @@
-"""The model card (a JSON dict of whatever training and evaluation recorded) as readable HTML.
+"""The model card (`mambaic.card.ModelCard`) as readable HTML.
 
-Pure Python, no Qt, so it can be tested on its own. A card is written by several tools over the
-model's life and older cards lack keys or have other shapes, so every part is optional: what is
-missing is left out and what is not understood falls back to a plain key/value listing, never an
-exception.
+Pure Python, no Qt, so it can be tested on its own. The card was checked when the weights were
+loaded; what it lacks is left out. Its training stages (`ModelCard.stages`) become one table; every
+other entry, known or not (a tool may add keys this version has no field for), is shown by its
+JSON shape: a table of records, an evaluation section, or a plain key/value listing.
 """
 
 from __future__ import annotations
@@ -12,10 +12,14 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mambaic.card import ModelCard
+
 #: Training stage fields shown as columns (short values), in this order, with their headings.
 STAGE_COLUMNS = {"steps": "steps", "wall_seconds": "wall time", "batch_size": "batch",
                  "ranks": "ranks", "patch": "patch", "lr": "lr", "device": "device"}
 
+#: The card's keys drawn by `_stages_table` from `ModelCard.stages`, not listed as entries.
+_STAGE_KEYS = ("training", "earlier_training")
 
 #: Headings for keys the card writers use whose plain spelling reads badly.
 LABELS = {"sha256": "SHA-256", "rd_eval": "Rate–distortion, evaluation photos",
@@ -52,11 +56,9 @@ def _value(value: Any) -> str:
     return _e(value)
 
 
-def _duration(seconds: Any) -> str:
-    try:
-        minutes = round(float(seconds) / 60)
-    except (TypeError, ValueError):
-        return _e(seconds)
+def _duration(seconds: float) -> str:
+    """A stage's wall time (`TrainingStage.wall_seconds`, a number once the card is read)."""
+    minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
@@ -77,21 +79,6 @@ def _records(rows: list[Mapping]) -> str:
                                     for c in columns) + "</tr>" for row in rows)
     return (f"<table border='1' cellspacing='0' cellpadding='3'><tr>{head}</tr>{body}</table>"
             if columns else "")
-
-
-def _is_stage_record(key: str, value: Any) -> bool:
-    """Whether `training_stages` draws this entry (a free-text `training` stays a summary field)."""
-    return (key == "training" and isinstance(value, Mapping)) or \
-        (key == "earlier_training" and isinstance(value, list))
-
-
-def training_stages(card: Mapping) -> list[Mapping]:
-    """Earlier stages first, then the last one (`training`), as recorded; oddly typed ones dropped."""
-    earlier = card.get("earlier_training")
-    stages = [s for s in earlier if isinstance(s, Mapping)] if isinstance(earlier, list) else []
-    if isinstance(card.get("training"), Mapping):
-        stages.append(card["training"])
-    return stages
 
 
 def _stages_table(stages: list[Mapping]) -> str:
@@ -133,14 +120,15 @@ def _evaluation(key: str, value: Any) -> str | None:
     return "".join(parts)
 
 
-def card_html(card: Mapping | None) -> str:
+def card_html(card: ModelCard | None) -> str:
     """Summary fields, then the training stages as a table, then each evaluation as tables."""
-    if not isinstance(card, Mapping) or not card:
+    entries = card.to_dict() if card is not None else {}
+    if not entries:
         return "<p><i>These weights carry no model card.</i></p>"
     summary: dict = {}
     evaluations: list[str] = []
-    for key, value in card.items():
-        if _is_stage_record(key, value):
+    for key, value in entries.items():
+        if key in _STAGE_KEYS:
             continue
         section = _evaluation(str(key), value)
         if section is None:
@@ -148,7 +136,7 @@ def card_html(card: Mapping | None) -> str:
         else:
             evaluations.append(section)
     parts = [_fields(summary)]
-    stages = training_stages(card)
+    stages = [stage.to_dict() for stage in card.stages]
     if stages:
         parts.append(f"<h4>Training ({len(stages)} stage{'s' if len(stages) > 1 else ''})</h4>")
         parts.append(_stages_table(stages))

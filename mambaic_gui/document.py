@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mambaic.card import ModelCard
 from mambaic.codec.info import MicInfo
 from mambaic_gui.pixels import ErrorHeatmap, Pyramid
 
@@ -89,7 +90,7 @@ class ModelSummary:
     device: str
     quality_range: tuple[float, float]
     paper_qualities: tuple[float, ...]
-    card: dict
+    card: ModelCard
     weights_path: str
     weights_sha256: str
     cuda_available: bool

@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from mambaic.atomic import atomic_write
+from mambaic.card import ModelCard
 
 
 def rd_eval(results: Path) -> tuple[dict, str | None]:
@@ -50,14 +50,15 @@ def main() -> int:
     args = parser.parse_args()
     results, key = args.results, args.key
     card_path = args.weights / "model_card.json"
-    card = json.loads(card_path.read_text())
+    card = ModelCard.read(card_path)
     table, measured = rd_eval(results)
-    if measured != card.get("sha256"):
+    if measured != card.sha256:
         print(f"refused: the eval measured weights {str(measured)[:12]}…, the card describes "
-              f"{str(card.get('sha256'))[:12]}… — re-run `mambaic eval` first", file=sys.stderr)
+              f"{str(card.sha256)[:12]}… — re-run `mambaic eval` first", file=sys.stderr)
         return 1
-    card[key] = table
-    atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode(), overwrite=True)
+    # Parsed again with the new table, so a known KEY (rd_eval, rd_eval_texture) is checked as an
+    # RD evaluation and any other one is kept as it is, after the keys already there.
+    ModelCard.from_dict({**card.to_dict(), key: table}).write(card_path)
     print(f"{card_path}: {key} from {table['date']} ({len(table['points'])} points)")
     return 0
 

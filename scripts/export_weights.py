@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from mambaic.atomic import atomic_write
+from mambaic.card import ModelCard, TrainingStage, VariableRate
 from mambaic.models import MambaIC, build_model
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
@@ -34,7 +35,7 @@ from mambaic.weights import DEFAULT_WEIGHTS_NAME, load_model, save_weights, with
 SCHEDULE_FIELDS = ("warmup", "lr", "decay_from", "steps")
 
 
-def from_run(run: Path) -> tuple[MambaIC, dict]:
+def from_run(run: Path) -> tuple[MambaIC, ModelCard]:
     ckpt = run / "checkpoint.safetensors"
     model = build_model(read_checkpoint_config(ckpt))
     main_p = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
@@ -52,41 +53,40 @@ def from_run(run: Path) -> tuple[MambaIC, dict]:
     hardware = "CPU, 2 cores (shared with other work)" if cfg.device == "cpu" else cfg.device
     card = model_card(model, cfg, progress, recorded.get("world_size", 1), bool(averaged), hardware,
                       schedule_known=all(k in recorded for k in SCHEDULE_FIELDS))
-    card["training"]["data"] += " (evaluation images never used)"
-    return model, card
+    training = replace(card.training, data=card.training.data + " (evaluation images never used)")
+    return model, replace(card, training=training)
 
 
-def from_weights(path: Path) -> tuple[MambaIC, dict]:
+def from_weights(path: Path) -> tuple[MambaIC, ModelCard]:
     model, info = load_model(path)
-    card = dict(info.card)
-    card.pop("sha256", None)
-    card.setdefault("variable_rate", {"quality_range": [1, 5], "lambdas": list(model.cfg.lambdas)})
-    card["validation_payload_bpp_psnr"] = latest_validation(path.parent / "val.csv")
-    return model, card
+    card = info.card
+    rate = card.variable_rate or VariableRate(quality_range=(1, 5), lambdas=tuple(model.cfg.lambdas))
+    return model, replace(card, sha256=None, variable_rate=rate,
+                          validation=latest_validation(path.parent / "val.csv"))
 
 
-def _same_stage(a: dict, b: dict) -> bool:
-    return a.get("steps") == b.get("steps") and a.get("wall_seconds") == b.get("wall_seconds")
+def _same_stage(a: TrainingStage, b: TrainingStage) -> bool:
+    return a.steps == b.steps and a.wall_seconds == b.wall_seconds
 
 
-def with_history(card: dict, shipped: dict) -> dict:
+def with_history(card: ModelCard, shipped: ModelCard) -> ModelCard:
     """`card` with its earlier stages read from the shipped card `shipped` where they match
     (same steps and wall time); each keeps the SHA-256 it ended at. The shipped card's own last
     stage, when it is one of them, gets a `shipped_as` note naming the shipped file."""
-    known = [*shipped.get("earlier_training", []), shipped.get("training", {})]
     stages = []
-    for stage in card.get("earlier_training", []):
-        match = next((s for s in known if _same_stage(s, stage)), None)
+    for stage in card.earlier_training or ():
+        match = next((s for s in shipped.stages if _same_stage(s, stage)), None)
         if match is None:
             stages.append(stage)
             continue
-        merged = {**stage, **match, "ended_at_sha256": stage.get("ended_at_sha256")}
-        if match is shipped.get("training") and shipped.get("sha256"):
-            total = shipped.get("total_steps", match.get("steps"))
-            merged["shipped_as"] = (f"the {total}-step weights (sha256 {shipped['sha256'][:12]}...), "
-                                    "exported from the same checkpoint in fp16")
+        # The shipped text wins, field by field; notes only one of them has are kept.
+        merged = TrainingStage.from_dict({**stage.to_dict(), **match.to_dict(),
+                                          "ended_at_sha256": stage.ended_at_sha256})
+        if match is shipped.training and shipped.sha256:
+            merged = replace(merged, shipped_as=f"the {shipped.training_steps}-step weights (sha256 "
+                                                f"{shipped.sha256[:12]}...), exported from the same checkpoint in fp16")
         stages.append(merged)
-    return {**card, "earlier_training": stages} if stages else card
+    return replace(card, earlier_training=tuple(stages)) if stages else card
 
 
 def main() -> int:
@@ -102,16 +102,15 @@ def main() -> int:
     model, card = from_run(source) if source.is_dir() else from_weights(source)
     if args.chroma_filter is not None:
         model = with_config(model, chroma_filter=args.chroma_filter == "on")
-        card["chroma_filter"] = model.cfg.chroma_filter
+        card = replace(card, chroma_filter=model.cfg.chroma_filter)
     if args.history is not None:
-        card = with_history(card, json.loads(args.history.read_text()))
+        card = with_history(card, ModelCard.read(args.history))
     model.eval()
     model.update(force=True)
     path = dest / DEFAULT_WEIGHTS_NAME
     sha = save_weights(model, path, card, half=True)
-    atomic_write(dest / "model_card.json", (json.dumps({**card, "sha256": sha}, indent=2) + "\n").encode(),
-                 overwrite=True)
-    steps = card.get("total_steps", card["training"]["steps"])
+    replace(card, sha256=sha).write(dest / "model_card.json")
+    steps = card.training_steps
     print(f"{path}: {steps} steps in all, sha256 {sha[:16]}…, {path.stat().st_size / 1e6:.1f} MB")
     return 0
 

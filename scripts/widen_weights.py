@@ -10,7 +10,7 @@ DEST`. The copy is checked to decode a random image as SOURCE does (train/widen.
 from __future__ import annotations
 
 import argparse
-import copy
+from dataclasses import replace
 
 from mambaic.train.widen import widen_half_resolution
 from mambaic.weights import load_model, save_weights
@@ -23,13 +23,13 @@ def main() -> None:
     parser.add_argument("--width", type=int, required=True, help="new half-resolution width")
     args = parser.parse_args()
     model, info = load_model(args.source)
+    if info.card.training is None:  # widening is for trained weights: build a wider config instead
+        parser.error(f"{args.source}: its model card records no training stage to note the widening on")
     before = model.cfg.widths[0]
     wide = widen_half_resolution(model.float(), args.width)
-    card = copy.deepcopy(info.card)
-    training = card.setdefault("training", {})
-    training["widened"] = (f"half-resolution width {before} -> {args.width} after this stage, "
-                           "function-preserving (scripts/widen_weights.py)")
-    sha = save_weights(wide, args.dest, card)
+    training = replace(info.card.training, widened=f"half-resolution width {before} -> {args.width} after "
+                                                   "this stage, function-preserving (scripts/widen_weights.py)")
+    sha = save_weights(wide, args.dest, replace(info.card, training=training))
     print(f"{args.dest}: widths {wide.cfg.widths}, "
           f"{sum(p.numel() for p in wide.parameters()):,} parameters, sha256 {sha[:12]}")
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from mambaic import load_codec
+from mambaic.card import ModelCard
 from mambaic.cli.main import main
 from mambaic.train.loop import TrainConfig, describe_lr, lr_at
 from mambaic.weights import load_model
@@ -72,7 +73,8 @@ def test_init_weights_records_the_earlier_stages(photos, tmp_path):
     assert _train(photos, third, 1, "--init-weights", str(second / "mambaic-tiny-fp16.safetensors")) == 0
     card = json.loads((third / "model_card.json").read_text())
     assert [s["steps"] for s in card["earlier_training"]] == [2, 3] and card["total_steps"] == 6
-    assert load_model(third / "mambaic-tiny-fp16.safetensors")[1].card["total_steps"] == 6
+    embedded = load_model(third / "mambaic-tiny-fp16.safetensors")[1].card
+    assert embedded.total_steps == 6 and embedded == ModelCard.read(third / "model_card.json")
 
 
 def test_missing_or_empty_data_folder_is_a_clear_error(tmp_path, capsys):
@@ -126,20 +128,12 @@ def test_torchrun_ddp_with_validation(photos, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert _log_steps(out) == [1, 2, 3, 4]
     assert {r["step"] for r in csv.DictReader(open(out / "val.csv"))} == {"2", "4"}
-    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card["training"]["steps"] == 4
+    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card.training.steps == 4
 
 
 def test_missing_validation_folder_is_named_as_such(photos, tmp_path, capsys):
     assert _train(photos, tmp_path / "run", 1, "--val-dir", str(tmp_path / "val")) != 0
     assert "validation folder not found" in capsys.readouterr().err
-
-
-def test_training_steps_counts_every_stage():
-    from mambaic.weights import training_steps
-
-    assert training_steps({"training": {"steps": 7}}) == 7
-    assert training_steps({"training": {"steps": 7}, "total_steps": 19, "earlier_training": [{"steps": 12}]}) == 19
-    assert training_steps({}) is None
 
 
 def test_exported_weights_are_the_checkpoints_weight_average(photos, tmp_path):
@@ -158,7 +152,7 @@ def test_exported_weights_are_the_checkpoints_weight_average(photos, tmp_path):
     assert card["training"]["weights"] == "exponential moving average, decay 0.9"
 
     assert _train(photos, out, 6, "--ema", "0.9") == 0  # resumes the average with the run
-    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card["training"]["steps"] == 6
+    assert load_model(out / "mambaic-tiny-fp32.safetensors")[1].card.training.steps == 6
 
 
 def torch_equal(a, b) -> bool:

@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 
 from mambaic.atomic import atomic_write
+from mambaic.card import CardError, ModelCard
 from mambaic.errors import WeightsError
 from mambaic.models import MambaIC, ModelConfig, build_model
 from mambaic.resources import resource_dir
@@ -38,7 +39,7 @@ class WeightsInfo:
     path: Path
     sha256: str
     config: ModelConfig
-    card: dict = field(default_factory=dict)
+    card: ModelCard = field(default_factory=ModelCard)
 
 
 def shipped_weights_dir() -> Path:
@@ -52,15 +53,6 @@ def default_weights_path() -> Path:
     return Path(env) if env else shipped_weights_dir() / DEFAULT_WEIGHTS_NAME
 
 
-def training_steps(card: dict) -> int | None:
-    """All optimisation steps behind the weights per their card, earlier stages included (a run
-    restarted with --init-weights records them), or None when the card has no training record."""
-    if "total_steps" in card:
-        return int(card["total_steps"])
-    training = card.get("training")
-    return int(training["steps"]) if isinstance(training, dict) and "steps" in training else None
-
-
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -69,7 +61,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_weights(model: MambaIC, path: str | Path, card: dict | None = None, half: bool = False) -> str:
+def save_weights(model: MambaIC, path: str | Path, card: ModelCard | None = None, half: bool = False) -> str:
     """Write model + config + card atomically; returns the file's SHA-256.
 
     `half` stores the parameters as fp16 (half the size); they are widened to fp32 on load, so
@@ -87,13 +79,14 @@ def save_weights(model: MambaIC, path: str | Path, card: dict | None = None, hal
             v = v.half()
         tensors[k] = v
     meta = {"format": FORMAT_TAG, "format_version": FORMAT_VERSION,
-            "config": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
+            "config": json.dumps(model.cfg.to_dict()), "card": json.dumps((card or ModelCard()).to_dict())}
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, save(tensors, metadata=meta), overwrite=True)
     return file_sha256(path)
 
 
-def read_metadata(path: Path) -> tuple[ModelConfig, dict]:
+def read_metadata(path: Path) -> tuple[ModelConfig, ModelCard]:
+    """The configuration and card a weights file carries, checked: the file may come from anyone."""
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -105,9 +98,14 @@ def read_metadata(path: Path) -> tuple[ModelConfig, dict]:
         raise WeightsError(f"{path}: weights format version {meta.get('format_version')!r} is not supported")
     try:
         cfg = ModelConfig.from_dict(json.loads(meta["config"]))
-        card = json.loads(meta.get("card", "{}"))
     except (KeyError, ValueError, TypeError) as e:
         raise WeightsError(f"{path}: damaged model configuration in metadata ({e})") from None
+    try:
+        card = ModelCard.from_dict(json.loads(meta.get("card", "{}")))
+    except CardError as e:
+        raise WeightsError(f"{path}: {e}") from None
+    except ValueError as e:
+        raise WeightsError(f"{path}: damaged model card in metadata ({e})") from None
     return cfg, card
 
 

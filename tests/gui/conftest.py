@@ -35,13 +35,14 @@ def _make_photo(width: int, height: int) -> np.ndarray:
 def tiny_weights(tmp_path_factory) -> Path:
     import torch
 
+    from mambaic.card import ModelCard
     from mambaic.models.registry import build_model
     from mambaic.weights import save_weights
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     save_weights(build_model("tiny"), path,
-                 card={"name": "tiny (tests)", "training": "untrained", "license": "MIT"})
+                 card=ModelCard.from_dict({"name": "tiny (tests)", "status": "untrained", "license": "MIT"}))
     return path
 
 

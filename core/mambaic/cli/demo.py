@@ -30,11 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from mambaic import load_codec
     from mambaic.codec.image_io import load_image
     from mambaic.eval.metrics import psnr
-    from mambaic.weights import training_steps
 
     codec = load_codec(args.weights, device=args.device)
     rgb = load_image(args.image).rgb
-    steps = training_steps(codec.weights.card)
+    steps = codec.weights.card.training_steps
     print(f"{args.image}: {rgb.shape[1]}x{rgb.shape[0]}  model {codec.model_name} "
           f"(weights {codec.weights_sha256[:12]}, {steps if steps is not None else '?'} training steps), "
           f"{args.device}")

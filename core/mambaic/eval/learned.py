@@ -12,29 +12,28 @@ import numpy as np
 from PIL import Image
 
 import mambaic
+from mambaic.card import ModelCard
 from mambaic.codec.effort import describe_steps
 from mambaic.eval.sweep import SweptCodec
-from mambaic.weights import training_steps
 
 
-def _training_state(card: dict) -> str:
+def _training_state(card: ModelCard) -> str:
     """How much training the model card records: results of a barely trained model must say so."""
-    training = card.get("training")
-    if not isinstance(training, dict) or "steps" not in training:
+    training = card.training
+    if training is None:
         return "no training record in the model card"
-    hours = training.get("wall_seconds", 0) / 3600
-    where = training.get("hardware") or training.get("device") or "unknown hardware"
-    stages = card.get("earlier_training", [])
-    if stages:  # started from earlier weights: say the whole history, not only the last stage
-        return (f"trained {training_steps(card)} steps in {len(stages) + 1} stages, the last {training['steps']} "
+    hours = (training.wall_seconds or 0) / 3600
+    where = training.hardware or training.device or "unknown hardware"
+    if card.earlier_training:  # started from earlier weights: say the whole history, not only the last stage
+        return (f"trained {card.training_steps} steps in {len(card.stages)} stages, the last {training.steps} "
                 f"({hours:.1f} h on {where}) per its model card")
-    return f"trained {training['steps']} steps ({hours:.1f} h on {where}) per its model card"
+    return f"trained {training.steps} steps ({hours:.1f} h on {where}) per its model card"
 
 
 def describe_weights(codec: mambaic.Codec) -> str:
     """Model name, weights file and hash, and how much training the file records."""
     info = codec.weights
-    state = _training_state(info.card or {})
+    state = _training_state(info.card)
     return (
         f"`{info.name}` config, weights `{info.path.name}` (sha256 {info.sha256[:12]}), "
         f"{sum(p.numel() for p in codec.model.parameters()) / 1e6:.2f} M parameters, "

@@ -18,6 +18,8 @@ import math
 import numpy as np
 from scipy.ndimage import correlate1d
 
+from mambaic.psnr import psnr_from_mse
+
 # Five-scale MS-SSIM with an 11-pixel window downsamples four times; the coarsest scale must still
 # hold a window, so the shorter side must exceed (11 - 1) * 2**4.
 MS_SSIM_MIN_SIDE = 161
@@ -53,10 +55,7 @@ def mse(original: np.ndarray, reconstruction: np.ndarray) -> float:
 
 def psnr(original: np.ndarray, reconstruction: np.ndarray) -> float:
     """PSNR in dB with peak 255; ``inf`` for identical images."""
-    err = mse(original, reconstruction)
-    if err == 0.0:
-        return math.inf
-    return 10.0 * math.log10(255.0**2 / err)
+    return psnr_from_mse(mse(original, reconstruction))
 
 
 def _blur_valid(x: np.ndarray) -> np.ndarray:

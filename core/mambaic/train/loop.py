@@ -21,16 +21,19 @@ import os
 import random
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO
 
 import torch
 from tqdm import tqdm
 
+from mambaic.atomic import atomic_write
+from mambaic.card import ModelCard, TrainingStage, ValidationPoint, VariableRate
 from mambaic.models import MambaIC, build_model
 from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, lambda_for_quality
 from mambaic.models.loss import rate_distortion_loss
+from mambaic.psnr import psnr_from_mse
 from mambaic.train.averaging import PREFIX as EMA_PREFIX
 from mambaic.train.averaging import WeightAverage
 from mambaic.train.checkpoint import (
@@ -42,9 +45,7 @@ from mambaic.train.checkpoint import (
 from mambaic.train.config import TrainConfig
 from mambaic.train.data import PatchSampler, describe_data
 from mambaic.train.validate import validate, validation_crops
-from mambaic.atomic import atomic_write
 from mambaic.weights import load_model, save_weights, with_config
-
 
 #: Consecutive non-finite steps after which training stops instead of skipping on.
 MAX_BAD_STEPS = 25
@@ -147,7 +148,7 @@ class _Run:
     opt: torch.optim.Adam
     aux_opt: torch.optim.Adam
     ema: WeightAverage | None  # rank 0 only
-    progress: dict  # step, wall, seed, earlier, ema_updates: saved in every checkpoint
+    progress: dict  # step, wall, seed, earlier (stage dicts), ema_updates: saved in every checkpoint
     sampler: PatchSampler
     rng: random.Random  # draws each step's quality
 
@@ -232,7 +233,7 @@ def _set_up(cfg: TrainConfig) -> _Run:
     aux_opt = _adam(aux_params, cfg.aux_lr)
     progress = {"step": 0, "wall": 0.0, "seed": cfg.seed}
     if earlier is not None:
-        progress["earlier"] = earlier
+        progress["earlier"] = [stage.to_dict() for stage in earlier]  # JSON in the checkpoint
     if resume is not None:
         progress = load_checkpoint(resume, model, opt, aux_opt)
         _use_fused_kernel(opt, aux_opt)  # the saved groups carry the flags of the run that saved them
@@ -256,7 +257,7 @@ def _set_up(cfg: TrainConfig) -> _Run:
     return _Run(cfg, rank, world, device, model, net, main_params, opt, aux_opt, ema, progress, sampler, rng)
 
 
-def _initial_model(cfg: TrainConfig, resume: Path | None) -> tuple[MambaIC, list[dict] | None]:
+def _initial_model(cfg: TrainConfig, resume: Path | None) -> tuple[MambaIC, tuple[TrainingStage, ...] | None]:
     """The network a run starts from and, for one started from `init_weights`, the earlier
     training stages behind those weights (None otherwise). A resumed run gets the checkpoint's
     architecture here; its weights are loaded with the optimisers."""
@@ -357,7 +358,7 @@ def _report_step(run: _Run, outcome: _StepOutcome, step: int, bar: tqdm, log: IO
     if not outcome.finite:
         tqdm.write(f"step {step}: non-finite loss or gradient (q={q:.2f}), step skipped")
     loss, bpp, mse = (outcome.losses[k].item() for k in ("loss", "bpp", "mse"))
-    psnr = -10 * math.log10(max(mse, 1e-10))
+    psnr = psnr_from_mse(mse, peak=1.0)  # the loss's MSE is on [0, 1] pixels
     bar.update(1)
     bar.set_postfix(q=f"{q:.2f}", loss=f"{loss:.3f}", bpp=f"{bpp:.3f}", psnr=f"{psnr:.2f}")
     csv.writer(log).writerow([step, f"{q:.3f}", f"{outcome.lam:.5f}", f"{loss:.5f}", f"{bpp:.5f}",
@@ -446,37 +447,37 @@ def _validate_and_log(model: MambaIC, cfg: TrainConfig, out: Path, step: int) ->
     tqdm.write("val " + "  ".join(f"q{r['quality']:g}: {r['bpp']:.3f} bpp {r['psnr']:.2f} dB" for r in rows))
 
 
-def latest_validation(val_csv: Path) -> list[dict]:
-    """The rows of the last validation step in a run's val.csv (empty when there is none)."""
+def latest_validation(val_csv: Path) -> tuple[ValidationPoint, ...]:
+    """The rows of the last validation step in a run's val.csv (empty when there is none), as
+    the file holds them (text)."""
     if not val_csv.exists():
-        return []
+        return ()
     with open(val_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     last = max((int(r["step"]) for r in rows), default=None)
-    return [r for r in rows if int(r["step"]) == last]
+    return tuple(ValidationPoint.from_dict(r, f"{val_csv.name}[{i}]")
+                 for i, r in enumerate(rows) if int(r["step"]) == last)
 
 
 def model_card(model: MambaIC, cfg: TrainConfig, progress: dict, world: int, averaged: bool,
-               hardware: str, schedule_known: bool = True) -> dict:
+               hardware: str, schedule_known: bool = True) -> ModelCard:
     """The card of weights trained by ``cfg``: what they are, how they were trained and their
     latest validation. The loop's export and scripts/export_weights.py both write this one."""
-    return {
-        "model": model.cfg.name,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "variable_rate": {"quality_range": [QUALITY_MIN, QUALITY_MAX], "lambdas": list(model.cfg.lambdas)},
-        "chroma_filter": model.cfg.chroma_filter,
-        "training": {"steps": progress["step"], "wall_seconds": round(progress["wall"], 1),
-                     "batch_size": cfg.batch_size * world, "ranks": world, "patch": cfg.patch, "lr": cfg.lr,
-                     "quality_sampling": (f"density {1 - cfg.quality_tilt:g} at q=1 rising to "
-                                          f"{1 + cfg.quality_tilt:g} at q=5" if cfg.quality_tilt else "uniform"),
-                     **({"lr_schedule": describe_lr(cfg, progress["step"])} if schedule_known else {}),
-                     "data": describe_data(cfg.data, tuple(cfg.scales), cfg.detail_draws, cfg.val_dir),
-                     "device": cfg.device,
-                     "hardware": hardware,
-                     "weights": f"exponential moving average, decay {cfg.ema}" if averaged else "last step"},
-        **lineage(progress),
-        "validation_payload_bpp_psnr": latest_validation(Path(cfg.out) / "val.csv"),
-    }
+    earlier, total = lineage(progress)
+    stage = TrainingStage(
+        steps=progress["step"], wall_seconds=round(progress["wall"], 1), batch_size=cfg.batch_size * world,
+        ranks=world, patch=cfg.patch, lr=cfg.lr,
+        quality_sampling=(f"density {1 - cfg.quality_tilt:g} at q=1 rising to "
+                          f"{1 + cfg.quality_tilt:g} at q=5" if cfg.quality_tilt else "uniform"),
+        lr_schedule=describe_lr(cfg, progress["step"]) if schedule_known else None,
+        data=describe_data(cfg.data, tuple(cfg.scales), cfg.detail_draws, cfg.val_dir),
+        device=cfg.device, hardware=hardware,
+        weights=f"exponential moving average, decay {cfg.ema}" if averaged else "last step")
+    return ModelCard(
+        model=model.cfg.name, parameters=sum(p.numel() for p in model.parameters()),
+        variable_rate=VariableRate(quality_range=(QUALITY_MIN, QUALITY_MAX), lambdas=tuple(model.cfg.lambdas)),
+        chroma_filter=model.cfg.chroma_filter, training=stage, earlier_training=earlier, total_steps=total,
+        validation=latest_validation(Path(cfg.out) / "val.csv"))
 
 
 def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: int = 1) -> Path:
@@ -486,30 +487,29 @@ def export(model: MambaIC, out: Path, progress: dict, cfg: TrainConfig, world: i
     path32 = out / f"mambaic-{model.cfg.name}-fp32.safetensors"
     save_weights(model, path32, card)
     save_weights(model, out / f"mambaic-{model.cfg.name}-fp16.safetensors", card, half=True)
-    atomic_write(out / "model_card.json", (json.dumps(card, indent=2) + "\n").encode(), overwrite=True)
+    card.write(out / "model_card.json")
     return path32
 
 
-def earlier_training(card: dict, sha256: str) -> list[dict]:
+def earlier_training(card: ModelCard, sha256: str) -> tuple[TrainingStage, ...]:
     """The runs behind weights a new run starts from (`--init-weights`), oldest first.
 
     A run restarted from exported weights (e.g. on a lent GPU) must not present its own step
     count as the model's whole history: the card keeps every earlier stage with the weights'
     SHA-256 it ended at.
     """
-    stages = list(card.get("earlier_training", []))
-    if card.get("training"):
-        stages.append({**card["training"], "ended_at_sha256": sha256})
-    return stages
+    last = (replace(card.training, ended_at_sha256=sha256),) if card.training else ()
+    return (*(card.earlier_training or ()), *last)
 
 
-def lineage(progress: dict) -> dict:
-    """Card fields for earlier stages and the total step count over all of them."""
-    earlier = progress.get("earlier", [])
+def lineage(progress: dict) -> tuple[tuple[TrainingStage, ...] | None, int | None]:
+    """The earlier stages a checkpoint's progress records (as dicts, checkpoints of every
+    version alike) and the total step count over them and this run; (None, None) without any."""
+    earlier = tuple(TrainingStage.from_dict(stage, f"earlier_training[{i}]")
+                    for i, stage in enumerate(progress.get("earlier", [])))
     if not earlier:
-        return {}
-    total = int(progress["step"]) + sum(int(stage.get("steps", 0)) for stage in earlier)
-    return {"earlier_training": earlier, "total_steps": total}
+        return None, None
+    return earlier, int(progress["step"]) + sum(stage.steps for stage in earlier)
 
 
 def _hardware(device: str) -> str:

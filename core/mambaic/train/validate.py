@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mambaic.models import MambaIC
+from mambaic.psnr import psnr_from_mse
 from mambaic.train.data import list_images, load_photo
 
 
@@ -50,6 +50,6 @@ def validate(model: MambaIC, folder: str | Path, qualities=(1.0, 3.0, 5.0)) -> l
             pixels = x.shape[2] * x.shape[3]
             bpps.append(8 * streams.payload_bytes / pixels)
             mse = torch.mean((torch.round(x_hat * 255) - torch.round(x * 255)) ** 2).item()
-            psnrs.append(10 * math.log10(255 ** 2 / max(mse, 1e-10)))
+            psnrs.append(psnr_from_mse(mse))
         rows.append({"quality": q, "bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))})
     return rows
