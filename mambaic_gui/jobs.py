@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-#: progress(done, total, stage) as the core calls it.
+#: progress(done, total, stage text) as a job reports it to the window; `tasks.phase` turns the
+#: core's progress events into these calls.
 Progress = Callable[[int, int, str], None]
 #: cancel() -> True when the job should stop.
 CancelCheck = Callable[[], bool]

@@ -19,6 +19,8 @@ from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_STEPS
 from mambaic.codec.image_io import load_image, to_pil
 from mambaic.codec.mic_format import MAGIC
 from mambaic.errors import Cancelled, ImageInputError, WeightsError
+from mambaic.progress import Progress as CoreProgress
+from mambaic.progress import ProgressEvent, ProgressScale
 from mambaic_gui.document import (
     CodecResult,
     Document,
@@ -55,13 +57,23 @@ def require_codec(codec: Any) -> Any:
     return codec
 
 
-def phase(progress: Progress, start: float, width: float, label: str) -> Progress:
-    """Map one phase's (done, total) onto [start, start + width] of a shared 0…1000 scale, so one
-    bar covers all phases; each phase's width is its share of the job's stages."""
+#: The units of a job's bar that runs several core calls (`phase`).
+PHASE_SCALE = 1000
 
-    def report(done: int, total: int, stage: str) -> None:
-        fraction = start + width * (done / total if total else 1.0)
-        progress(round(1000 * fraction), 1000, f"{label}: {stage}")
+
+def phase(progress: Progress, start: float, width: float, label: str) -> CoreProgress:
+    """The core progress callback of one phase of a job: its events land on [start, start + width]
+    of a shared 0…1000 scale, so one bar covers all phases (each phase's width is its share of
+    the job's stages), and the status text is the event's, after ``label``."""
+    return ProgressScale(as_job_progress(progress), PHASE_SCALE, start=PHASE_SCALE * start,
+                         width=PHASE_SCALE * width, label=label)
+
+
+def as_job_progress(progress: Progress) -> CoreProgress:
+    """The core progress callback that reports each event to the job as (done, total, text)."""
+
+    def report(event: ProgressEvent) -> None:
+        progress(event.done, event.total, event.text)
 
     return report
 
@@ -81,7 +93,7 @@ def load_model(weights: str | None, device: str) -> JobBody:
             name=info.name, device=str(codec.device),
             quality_range=tuple(float(q) for q in codec.quality_range),
             paper_qualities=tuple(float(q) for q in codec.paper_qualities),
-            card=dict(info.card), weights_path=str(info.path), weights_sha256=info.sha256,
+            card=info.card, weights_path=str(info.path), weights_sha256=info.sha256,
             cuda_available=torch.cuda.is_available())
         progress(1, 1, "model loaded")
         return codec, summary
@@ -112,7 +124,7 @@ def _open(name: str, path: Path | None, data: bytes, codec: Any, progress: Progr
           cancel: CancelCheck) -> tuple[Document, CodecResult | None]:
     if data.startswith(MAGIC):
         document = Document(name=name, path=path, original=None, source=None, mic=data)
-        return document, _decode(require_codec(codec), data, progress, cancel)
+        return document, _decode(require_codec(codec), data, as_job_progress(progress), cancel)
     loaded = load_image(data)
     document = Document(name=name, path=path, original=loaded.rgb, source=path or data,
                         original_view=build_pyramid(loaded.rgb), notes=loaded.info.notes)
@@ -141,7 +153,7 @@ def encode_share(codec: Any, effort: int) -> float:
     of the stages the core reports, and at effort > 0 the encode (refinement steps, two codings,
     the comparison) is most of the job."""
     encode_stages = codec.model.compress_stages(EFFORT_STEPS[effort])
-    decode_stages = codec.model.cfg.num_slices + 2
+    decode_stages = codec.model.decompress_stages()
     return encode_stages / (encode_stages + decode_stages)
 
 
@@ -166,7 +178,7 @@ def encode(document: Document, quality: float, effort: int = DEFAULT_EFFORT) -> 
     return run
 
 
-def _decode(codec: Any, mic: bytes, progress: Progress, cancel: CancelCheck) -> CodecResult:
+def _decode(codec: Any, mic: bytes, progress: CoreProgress, cancel: CancelCheck) -> CodecResult:
     decoded = codec.decompress_report(mic, progress=progress, cancel=cancel)
     image = decoded.image
     alpha = np.asarray(image.getchannel("A")) if "A" in image.getbands() else None

@@ -113,13 +113,16 @@ def test_metadata_round_trip_and_validation(codec):
 
 
 def test_progress_and_cancel(codec):
-    calls = []
-    data = codec.compress(sample_image(64, 64), 3.0, progress=lambda *a: calls.append(a))
-    assert calls and calls[-1][0] == calls[-1][1] and all(isinstance(c[2], str) for c in calls)
-    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
-    calls.clear()
-    codec.decompress(data, progress=lambda *a: calls.append(a))
-    assert calls[-1][0] == calls[-1][1]
+    K = codec.model.cfg.num_slices
+    events = []
+    data = codec.compress(sample_image(64, 64), 3.0, progress=events.append)
+    assert [e.stage for e in events] == ["analysis", "hyper"] + ["slice"] * K
+    assert [e.done for e in events] == list(range(1, K + 3)) and {e.total for e in events} == {K + 2}
+    assert [e.text for e in events[2:]] == [f"slice {k}/{K}" for k in range(1, K + 1)]
+    events.clear()
+    codec.decompress(data, progress=events.append)
+    assert [e.stage for e in events] == ["hyper"] + ["slice"] * K + ["synthesis"]
+    assert events[-1].done == events[-1].total
     with pytest.raises(Cancelled):
         codec.compress(sample_image(64, 64), 3.0, cancel=lambda: True)
     with pytest.raises(Cancelled):

@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from mambaic._compressai import GaussianConditional, RansDecoder, RansEncoder
+from mambaic._compressai import GaussianConditional, RansDecoder, RansEncoder, get_scale_table
 from mambaic.cli.main import main
 from mambaic.codec.codec import CodecConfig, load_codec
 from mambaic.errors import DecodeMismatchError
 from mambaic.models import gaussian_coding
-from mambaic.models.mambaic import scale_table
 from mambaic.ops.scan_cuda import cuda_available
 from mambaic.ops.selective_scan import auto_backend
 from mic_testing import sample_image
@@ -40,7 +39,7 @@ def _lazy_device() -> torch.device | None:
 
 def _coding_inputs() -> tuple[GaussianConditional, torch.Tensor, torch.Tensor, torch.Tensor]:
     gc = GaussianConditional(None)
-    gc.update_scale_table(scale_table(), force=True)
+    gc.update_scale_table(get_scale_table(), force=True)
     g = torch.Generator().manual_seed(0)
     values = torch.randn(1, 8, 50, generator=g) * 4
     scales = torch.rand(1, 8, 50, generator=g) * 5 + 0.05

@@ -86,15 +86,24 @@ def test_compress_decompress_rebuilds_y_hat_exactly(tiny, quality):
 def _check_exact_coding(tiny, quality):
     x = torch.rand(1, 3, 64, 128)
     y = tiny.g_a(x) * tiny.gain.gain(quality)
-    z_hat = tiny.entropy_bottleneck.decompress(tiny.entropy_bottleneck.compress(tiny.h_a(y)), (1, 2))
-    hyper = tiny.h_s(z_hat)
-    streams, crcs, y_hat_enc = tiny.latent.compress(y, hyper)
-    y_hat_dec = tiny.latent.decompress(streams, crcs, hyper)
-    assert torch.equal(y_hat_enc, y_hat_dec)
+    hyper = tiny.hyper.compress(tiny.h_a(y))
+    assert torch.equal(tiny.hyper.decompress(hyper.streams), hyper.output)
+    latent = tiny.latent.compress(y, hyper.output)
+    y_hat_dec = tiny.latent.decompress(latent.streams, hyper.output)
+    assert torch.equal(latent.output, y_hat_dec)
     full = tiny.compress(x, quality)
-    assert full.slices == streams and full.symbol_crcs == crcs
+    assert full.hyper == hyper.streams and full.latent == latent.streams
     x_hat = tiny.decompress(full, quality)
-    assert torch.equal(x_hat, tiny.g_s(y_hat_enc * tiny.gain.inverse_gain(quality)).clamp(0, 1))
+    assert torch.equal(x_hat, tiny.g_s(latent.output * tiny.gain.inverse_gain(quality)).clamp(0, 1))
+
+
+def test_refinement_optimises_the_hyper_parameters_a_decoder_rebuilds(tiny):
+    with coding_mode(tiny):
+        z = tiny.h_a(tiny.g_a(torch.rand(1, 3, 64, 64))).requires_grad_()
+        rounded = tiny.hyper.rounded(z)
+        assert torch.allclose(rounded, tiny.hyper.compress(z.detach()).output, atol=1e-5)
+        (gradient,) = torch.autograd.grad(rounded.sum(), z)
+        assert gradient.abs().sum() > 0  # straight through the rounding
 
 
 def test_corrupt_slice_is_detected(tiny):

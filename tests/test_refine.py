@@ -72,9 +72,9 @@ def test_refinement_uses_the_smaller_refine_tile_size(weights):
 
 
 def test_progress_counts_refinement_steps_and_cancel_stops_them(codec):
-    seen = []
-    codec.compress(sample_image(40, 30), 3.0, progress=lambda d, t, s: seen.append((d, t, s)),
-                   refine_steps=4)
+    events = []
+    codec.compress(sample_image(40, 30), 3.0, progress=events.append, refine_steps=4)
+    seen = [(e.done, e.total, e.text) for e in events]
     K = codec.model.cfg.num_slices
     total = 1 + 4 + 2 * (K + 1) + 1  # analysis, steps, refined and plain codings, the choice
     assert [d for d, _, _ in seen] == list(range(1, total + 1))

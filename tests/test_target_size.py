@@ -15,6 +15,7 @@ from mambaic.codec.target import (
     parse_bpp,
     parse_size,
 )
+from mambaic.progress import ProgressEvent
 from mic_testing import sample_image
 
 WIDTH, HEIGHT = 96, 64
@@ -149,7 +150,7 @@ class FakeCodec:
                         refine_steps=0):
         self.calls.append(quality)
         if progress is not None:
-            progress(1, 1, "coding")
+            progress(ProgressEvent(1, 1, "coding"))
         info = SimpleNamespace(quality=quality, pixels=100, bpp=0.0)
         return SimpleNamespace(data=bytes(self.size_of(quality)), info=info, image=None,
                                seconds=0.0)
@@ -177,7 +178,7 @@ def test_keeps_the_best_fit_when_size_is_not_monotone():
 def test_progress_names_the_try():
     stages = []
     encode_to_target(FakeCodec(lambda q: int(100 * q)), None, 330,
-                     progress=lambda done, total, stage: stages.append(stage))
+                     progress=lambda event: stages.append(event.text))
     assert stages[0].startswith("try 1/8 q 5.000") and stages[1].startswith("try 2/8 q 1.000")
     assert any(s.startswith("try 3/8") for s in stages)
 

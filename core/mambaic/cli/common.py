@@ -23,6 +23,7 @@ from mambaic.atomic import OutputExistsError, atomic_write, check_target
 from mambaic.codec.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_STEPS, refine_steps_for
 from mambaic.codec.limits import MAX_FILE_BYTES
 from mambaic.errors import MambaICError, MicFormatError
+from mambaic.progress import ProgressEvent
 from mambaic.text import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -267,16 +268,16 @@ class Progress:
             self.output_error = exc
 
     @contextmanager
-    def file(self, name: str) -> Iterator[Callable[[int, int, str], None]]:
-        """A ``progress(done, total, stage)`` callback for one file, as a stage bar."""
+    def file(self, name: str) -> Iterator[Callable[[ProgressEvent], None]]:
+        """A codec ``progress(event)`` callback for one file, as a stage bar."""
         bar = self._tqdm(total=1, desc=name, file=sys.stderr, leave=False, unit="step",
                          position=1 if self._files.total > 1 else 0,
                          disable=not self._enabled, dynamic_ncols=True)
 
-        def update(done: int, total: int, stage: str) -> None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(stage, refresh=True)
+        def update(event: ProgressEvent) -> None:
+            bar.total = event.total
+            bar.n = event.done
+            bar.set_postfix_str(event.text, refresh=True)
 
         try:
             yield update

@@ -8,7 +8,7 @@ before it trusts a file (same model, same weights, streams no longer than the mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +33,13 @@ from mambaic.codec.mic_format import (
 from mambaic.codec.padding import crop, pad_edges
 from mambaic.codec.stream_guard import PaddedSlices, check_tile, padded
 from mambaic.codec.tiling import Tile, tile_grid
-from mambaic.errors import Cancelled, DecodeLimitError, DeviceError, MicFormatError
+from mambaic.errors import DecodeLimitError, DeviceError, MicFormatError
 from mambaic.models.gain import QUALITY_MAX, QUALITY_MIN, check_quality
 from mambaic.models.mambaic import MambaIC
+from mambaic.models.pixels import pixel_values
 from mambaic.models.streams import LatentStreams
+from mambaic.progress import Cancel, Progress, ProgressScale, check_cancel
 from mambaic.weights import WeightsInfo, load_model
-
-Progress = Callable[[int, int, str], None] | None
-Cancel = Callable[[], bool] | None
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,10 @@ class Codec:
         real bytes and pixels. ``refine_steps`` sets the number of steps directly instead (the
         expert knob). Each step costs about a decode's time and a training step's memory; any
         decoder reads the result at the usual speed.
+
+        ``progress`` gets a `mambaic.progress.ProgressEvent` as each model stage of each tile
+        ends, on one scale for the whole image; ``cancel()`` is polled between stages and tiles
+        (``Cancelled``). :meth:`decompress` takes both the same way.
         """
         return self.compress_report(image, quality, progress, cancel, metadata, refine_steps,
                                     effort).data
@@ -148,15 +151,15 @@ class Codec:
         if refine_steps:
             tile_size = min(tile_size, self.config.refine_tile_size)
         tiles = tile_grid(*padded_rgb.shape[:2], tile_size)
-        tracker = _TileProgress(progress, len(tiles), self.model.compress_stages(refine_steps))
+        steps = self.model.compress_stages(refine_steps)
         coded = []
         for index, tile in enumerate(tiles):
-            _check_cancel(cancel)
+            check_cancel(cancel)
             x = _to_tensor(padded_rgb, tile, self.device)
             valid = (min(tile.height, loaded.info.height - tile.top),
                      min(tile.width, loaded.info.width - tile.left))
-            coded.append(self.model.compress(x, quality, tracker.for_tile(index), cancel,
-                                             refine_steps, valid))
+            coded.append(self.model.compress(x, quality, _tile_progress(progress, index, len(tiles), steps),
+                                             cancel, refine_steps, valid))
         y_stride, z_stride = self._latent_strides()
         header = MicHeader(
             model_name=self.weights.name, weights_sha256=bytes.fromhex(self.weights.sha256),
@@ -191,9 +194,9 @@ class Codec:
         for tile, tile_streams in zip(tiles, mic.tiles):
             check_tile(tile_streams, *self._symbol_counts(header, tile))
         rgb = np.empty((header.height, header.width, 3), dtype=np.uint8)
-        tracker = _TileProgress(progress, len(tiles), self.model.cfg.num_slices + 2)
+        steps = self.model.decompress_stages()
         for index, (tile, tile_streams) in enumerate(zip(tiles, mic.tiles)):
-            _check_cancel(cancel)
+            check_cancel(cancel)
             z_symbols, slice_symbols = self._symbol_counts(header, tile)
             streams = LatentStreams(
                 z=padded(tile_streams.z, z_symbols),
@@ -203,8 +206,8 @@ class Codec:
                 symbol_crcs=[part.symbols_crc for part in tile_streams.slices],
             )
             try:
-                x_hat = self.model.decompress(streams, header.quality, tracker.for_tile(index),
-                                              cancel)
+                x_hat = self.model.decompress(streams, header.quality,
+                                              _tile_progress(progress, index, len(tiles), steps), cancel)
             except MicFormatError:
                 raise
             except ValueError as exc:  # the model refusing shapes or quality is a file problem
@@ -265,8 +268,7 @@ def load_codec(weights: str | Path | None = None, device: str = "cpu",
 
 def to_uint8(x_hat: torch.Tensor) -> np.ndarray:
     """The model's (1, 3, H, W) output in [0, 1] → (H, W, 3) uint8, rounding to nearest."""
-    x = torch.nan_to_num(x_hat[0].detach().float(), nan=0.0).clamp(0, 1)
-    return (x * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return pixel_values(x_hat[0]).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
 def _to_tensor(rgb: np.ndarray, tile: Tile, device: torch.device) -> torch.Tensor:
@@ -310,24 +312,8 @@ def _check_device(device: str) -> None:
         raise DeviceError(f"unsupported device {device!r} (use cpu or cuda)")
 
 
-def _check_cancel(cancel: Cancel) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled("cancelled")
-
-
-class _TileProgress:
-    """Maps each tile's (done, total, stage) onto one scale for the whole image."""
-
-    def __init__(self, progress: Progress, tiles: int, steps_per_tile: int) -> None:
-        self._progress, self._tiles, self._steps = progress, tiles, steps_per_tile
-
-    def for_tile(self, index: int) -> Progress:
-        if self._progress is None:
-            return None
-        report, tiles, steps = self._progress, self._tiles, self._steps
-        prefix = f"tile {index + 1}/{tiles}: " if tiles > 1 else ""
-
-        def forward(done: int, _total: int, stage: str) -> None:
-            report(index * steps + done, tiles * steps, prefix + stage)
-
-        return forward
+def _tile_progress(progress: Progress, index: int, tiles: int, steps: int) -> ProgressScale:
+    """Tile ``index``'s share of the image's progress: its model's ``steps`` stages, after those of
+    the tiles before it."""
+    return ProgressScale(progress, tiles * steps, start=index * steps, width=steps,
+                         tile=index + 1, tiles=tiles)

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mambaic.codec.mic_format import QUALITY_SCALE
 from mambaic.errors import MambaICError
+from mambaic.progress import Cancel, Progress, ProgressScale
 
 if TYPE_CHECKING:  # torch-free at import: the command line parses sizes before loading a model
-    from mambaic.codec.codec import Cancel, Codec, EncodeResult, Progress
+    from mambaic.codec.codec import Codec, EncodeResult
     from mambaic.codec.image_io import ImageSource
 
 DEFAULT_TOLERANCE = 0.06
@@ -140,8 +141,8 @@ def encode_to_target(codec: Codec, image: ImageSource, max_bytes: int | None = N
     """The largest ``.mic`` file of ``image`` that is at most ``max_bytes`` bytes (or at most
     ``max_bpp`` bits per pixel of the whole file: give exactly one).
 
-    ``progress(done, total, stage)`` is called as for :meth:`Codec.compress`, the stage prefixed
-    with the try (``"try 3/8 q 2.417: …"``). Raises :class:`TargetTooSmallError` when q = 1
+    ``progress(event)`` is called as for :meth:`Codec.compress`, each event labelled with the
+    try (its text reads ``"try 3/8 q 2.417: …"``). Raises :class:`TargetTooSmallError` when q = 1
     already exceeds the target, ``Cancelled`` when ``cancel()`` turns true.
     """
     if (max_bytes is None) == (max_bpp is None):
@@ -165,7 +166,7 @@ def encode_to_target(codec: Codec, image: ImageSource, max_bytes: int | None = N
     def encode(quality: float) -> EncodeResult:
         nonlocal best, limit, seconds
         label = f"try {len(tries) + 1}/{max_encodes} q {quality:.3f}"
-        step = None if progress is None else _labelled(progress, label)
+        step = None if progress is None else ProgressScale(progress, label=label)
         result = codec.compress_report(image, quality, step, cancel, metadata, refine_steps)
         if limit is None:  # a bpp target: the pixel count is known after the first encode
             limit = max(1, math.floor(max_bpp * result.info.pixels / 8))
@@ -223,9 +224,3 @@ def _next_quality(lo: float, lo_bytes: int, hi: float, hi_bytes: int, aim: float
     step = 1 / QUALITY_SCALE
     quality = round(quality * QUALITY_SCALE) / QUALITY_SCALE
     return min(max(quality, lo + step), hi - step)
-
-
-def _labelled(progress: Callable[[int, int, str], None], label: str) -> Progress:
-    def forward(done: int, total: int, stage: str) -> None:
-        progress(done, total, f"{label}: {stage}" if stage else label)
-    return forward

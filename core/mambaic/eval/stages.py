@@ -1,8 +1,8 @@
 """Splitting one mambaic encode or decode into the time each stage of the pipeline took.
 
 Two clocks are combined, each used for what it can see:
-- the progress callback the model calls at stage boundaries ("analysis", "hyper", "slice k/K",
-  "synthesis") timestamps the stages as the model itself defines them;
+- the progress events the model sends at stage boundaries (analysis, hyper, slice k of K,
+  synthesis: `mambaic.progress.ProgressEvent`) timestamp the stages as the model defines them;
 - forward hooks on the networks (g_a, h_a, h_s, g_s, and each slice's parameter network and
   latent-residual predictor) time the neural-network part of a stage.
 What a slice's window contains beyond its networks is rANS coding (plus indexing), and the hyper
@@ -13,7 +13,6 @@ which costs a little speed but makes the split honest.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,8 +20,12 @@ from collections.abc import Callable
 from torch import nn
 
 from mambaic.eval.timing import synchronize
+from mambaic.models.latent_stage import ANALYSIS, HYPER, SLICE, SYNTHESIS
+from mambaic.progress import ProgressEvent
 
-_SLICE = re.compile(r"slice (\d+)/(\d+)$")
+#: A stage window: the stage's name and, for a slice, its 1-based index (tiles are summed).
+_Window = tuple[str, int | None]
+_AFTER_LAST: _Window = ("after last stage", None)
 
 
 class StageClock:
@@ -31,7 +34,7 @@ class StageClock:
     def __init__(self, model: nn.Module, device: str) -> None:
         self._device = device
         self._network_s: dict[str, float] = defaultdict(float)
-        self._marks: list[tuple[str, float]] = []
+        self._marks: list[tuple[_Window, float]] = []
         self._t0 = 0.0
         self._t_end = 0.0
         networks = {"g_a": model.g_a, "h_a": model.h_a, "h_s": model.h_s, "g_s": model.g_s}
@@ -71,29 +74,28 @@ class StageClock:
         self._marks.clear()
         self._t0 = self._now()
 
-    def progress(self, _done: int, _total: int, stage: str) -> None:
-        """The model's progress callback: remember when each stage ended."""
-        self._marks.append((stage.split(": ")[-1], self._now()))  # drop any "tile i/n: " prefix
+    def progress(self, event: ProgressEvent) -> None:
+        """The codec's progress callback: remember when each stage ended."""
+        self._marks.append(((event.stage, event.index), self._now()))
 
     def finish(self) -> None:
         self._t_end = self._now()
 
-    def _windows(self) -> dict[str, float]:
+    def _windows(self) -> dict[_Window, float]:
         """Wall time between consecutive stage marks, keyed by the stage that ended."""
-        windows, previous = {}, self._t0
+        windows: dict[_Window, float] = {}
+        previous = self._t0
         for stage, when in self._marks:
             windows[stage] = windows.get(stage, 0.0) + when - previous
             previous = when
-        windows["after last stage"] = self._t_end - previous
+        windows[_AFTER_LAST] = self._t_end - previous
         return windows
 
-    def _slices(self, windows: dict[str, float]) -> tuple[dict[str, float], float]:
+    def _slices(self, windows: dict[_Window, float]) -> tuple[dict[str, float], float]:
         """Per-slice context-model time, and total rANS time of all slices."""
         context, coding = {}, 0.0
-        for stage, seconds in windows.items():
-            match = _SLICE.match(stage)
-            if match:
-                k = match.group(1)
+        for (stage, k), seconds in windows.items():
+            if stage == SLICE:
                 nets = self._network_s[f"context {k}"] + self._network_s[f"lrp {k}"]
                 context[f"context model, slice {k}"] = nets
                 coding += seconds - nets
@@ -105,11 +107,11 @@ class StageClock:
         hyper_nets = self._network_s["h_a"] + self._network_s["h_s"]
         context, y_coding = self._slices(w)
         return {
-            "analysis (g_a; incl. image to tensor)": w.get("analysis", 0.0),
+            "analysis (g_a; incl. image to tensor)": w.get((ANALYSIS, None), 0.0),
             "hyper networks (h_a, h_s)": hyper_nets,
             **context,
-            "entropy coding (z and all y slices)": w.get("hyper", 0.0) - hyper_nets + y_coding,
-            "container (.mic writing)": w["after last stage"],
+            "entropy coding (z and all y slices)": w.get((HYPER, None), 0.0) - hyper_nets + y_coding,
+            "container (.mic writing)": w[_AFTER_LAST],
         }
 
     def decode_split(self) -> dict[str, float]:
@@ -121,9 +123,9 @@ class StageClock:
         return {
             "hyper network (h_s)": h_s,
             **context,
-            "entropy decoding (z and all y slices; incl. parsing)": w.get("hyper", 0.0)
+            "entropy decoding (z and all y slices; incl. parsing)": w.get((HYPER, None), 0.0)
             - h_s
             + y_coding,
             "synthesis (g_s)": g_s,
-            "other (gain, to uint8 image)": w.get("synthesis", 0.0) - g_s + w["after last stage"],
+            "other (gain, to uint8 image)": w.get((SYNTHESIS, None), 0.0) - g_s + w[_AFTER_LAST],
         }

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import torch
 
-from mambaic._compressai import GaussianConditional, RansDecoder, RansEncoder
+from mambaic._compressai import GaussianConditional, RansDecoder, RansEncoder, gaussian_likelihood
 
 #: Largest |symbol| the encoder writes. CompressAI's rANS encoder writes into a buffer of one
 #: 32-bit word per symbol without bounds checks, and a value beyond a narrow Gaussian's table is
@@ -75,4 +75,4 @@ def noisy_likelihood(gc: GaussianConditional, values: torch.Tensor, scales: torc
     """Likelihood of ``values`` + U(−½, ½) noise drawn from ``generator``: the differentiable rate
     proxy of training, with noise the caller controls so the same input gives the same bytes."""
     noise = torch.rand(values.shape, generator=generator, device=values.device, dtype=values.dtype) - 0.5
-    return gc.likelihood_lower_bound(gc._likelihood(values + noise, scales, means))
+    return gc.likelihood_lower_bound(gaussian_likelihood(gc, values + noise, scales, means))

@@ -1,6 +1,6 @@
 """How the latent y becomes bytes: K channel slices, each in two checkerboard passes.
 
-Like CompressAI's latent codecs, one module with three faces that walk the same order:
+A stage of `models.latent_stage`'s interface, given the hyper parameters of the z stage:
 `forward` (training: noisy likelihoods, straight-through ŷ), `compress` (y → rANS bytes per
 slice and pass) and `decompress` (bytes → the bit-identical ŷ). CompressAI's own checkerboard
 codec assumes a pointwise parameter network; ours runs window attention after aggregation, so it
@@ -9,13 +9,11 @@ is written here in the same shape.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import nn
 
-from mambaic._compressai import GaussianConditional
-from mambaic.errors import Cancelled, DecodeMismatchError
+from mambaic._compressai import GaussianConditional, quantize_ste
+from mambaic.errors import DecodeMismatchError
 from mambaic.models import gaussian_coding
 from mambaic.models.config import ModelConfig
 from mambaic.models.context import (
@@ -23,14 +21,8 @@ from mambaic.models.context import (
     SliceParameters,
     checkerboard_anchor_mask,
 )
-
-Progress = Callable[[int, int, str], None] | None
-Cancel = Callable[[], bool] | None
-
-
-def ste_round(x: torch.Tensor) -> torch.Tensor:
-    """Round in the forward pass, identity gradient in the backward pass."""
-    return x + (torch.round(x) - x).detach()
+from mambaic.models.latent_stage import SLICE, StageCompressed, StageForward, StageStreams
+from mambaic.progress import Progress, ProgressEvent
 
 
 class ChannelSpatialLatentCodec(nn.Module):
@@ -49,8 +41,8 @@ class ChannelSpatialLatentCodec(nn.Module):
         return y_hat_k + self.lrp[k](hyper[:, : self.cfg.M], prev, y_hat_k)
 
     def forward(self, y: torch.Tensor, hyper: torch.Tensor,
-                noise: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training/validation pass → (ŷ with straight-through rounding, likelihoods of y).
+                noise: torch.Generator | None = None) -> StageForward:
+        """Training/validation pass → ŷ with straight-through rounding and the likelihoods of y.
 
         With ``noise``, the likelihoods are those of y + U(−½, ½) drawn from that generator
         whatever the module's mode (encoder-side refinement needs a reproducible rate gradient).
@@ -61,7 +53,7 @@ class ChannelSpatialLatentCodec(nn.Module):
             prev = self._previous(done)
             known = self.params[k].known_features(hyper, prev)
             mean_a, scale_a = self.params[k](known, None)
-            anchors = torch.where(anchor, ste_round(y_k - mean_a) + mean_a, torch.zeros_like(y_k))
+            anchors = torch.where(anchor, quantize_ste(y_k - mean_a) + mean_a, torch.zeros_like(y_k))
             mean_n, scale_n = self.params[k](known, anchors)
             mean = torch.where(anchor, mean_a, mean_n)
             scale = torch.where(anchor, scale_a, scale_n)
@@ -70,19 +62,18 @@ class ChannelSpatialLatentCodec(nn.Module):
             else:
                 lik = gaussian_coding.noisy_likelihood(self.gaussian_conditional, y_k, scale, mean, noise)
             likelihoods.append(lik)
-            done.append(self._finish_slice(k, hyper, prev, ste_round(y_k - mean) + mean))
-        return torch.cat(done, dim=1), torch.cat(likelihoods, dim=1)
+            done.append(self._finish_slice(k, hyper, prev, quantize_ste(y_k - mean) + mean))
+        return StageForward(torch.cat(done, dim=1), torch.cat(likelihoods, dim=1))
 
     @torch.no_grad()
-    def compress(self, y: torch.Tensor, hyper: torch.Tensor, progress: Progress = None,
-                 cancel: Cancel = None) -> tuple[list[tuple[bytes, bytes]], list[int], torch.Tensor]:
-        """y (1,M,h,w) → per-slice (anchor bytes, non-anchor bytes), symbol CRCs, and ŷ."""
+    def compress(self, y: torch.Tensor, hyper: torch.Tensor,
+                 progress: Progress = None) -> StageCompressed:
+        """y (1,M,h,w) → per-slice (anchor bytes, non-anchor bytes) with their symbol CRCs, and ŷ."""
         gc = self.gaussian_conditional
         anchor = checkerboard_anchor_mask(y.shape[2], y.shape[3], y.device)
         done, streams, crcs = [], [], []
         K = self.cfg.num_slices
         for k, y_k in enumerate(y.chunk(K, dim=1)):
-            _check_cancel(cancel)
             prev = self._previous(done)
             known = self.params[k].known_features(hyper, prev)
             mean_a, scale_a = self.params[k](known, None)
@@ -97,23 +88,22 @@ class ChannelSpatialLatentCodec(nn.Module):
             streams.append((a_bytes, n_bytes))
             crcs.append(gaussian_coding.symbols_crc(a_sym, n_sym))
             done.append(self._finish_slice(k, hyper, prev, y_hat_k))
-            if progress:
-                progress(k + 1, K, f"slice {k + 1}/{K}")
-        return streams, crcs, torch.cat(done, dim=1)
+            _slice_done(progress, k, K)
+        return StageCompressed(StageStreams(streams, tuple(y.shape[-2:]), crcs), torch.cat(done, dim=1))
 
     @torch.no_grad()
-    def decompress(self, streams: list[tuple[bytes, bytes]], crcs: list[int], hyper: torch.Tensor,
-                   progress: Progress = None, cancel: Cancel = None) -> torch.Tensor:
+    def decompress(self, streams: StageStreams, hyper: torch.Tensor,
+                   progress: Progress = None) -> torch.Tensor:
         """The mirror of `compress`: rebuilds ŷ exactly, checking each slice's symbol CRC."""
         gc = self.gaussian_conditional
         b, _, h, w = hyper.shape
+        crcs = streams.symbol_crcs
         cs = self.cfg.slice_channels
         anchor = checkerboard_anchor_mask(h, w, hyper.device)
         done = []
         K = self.cfg.num_slices
         for k in range(K):
-            _check_cancel(cancel)
-            a_bytes, n_bytes = streams[k]
+            a_bytes, n_bytes = streams.groups[k]
             prev = self._previous(done)
             known = self.params[k].known_features(hyper, prev)
             mean_a, scale_a = self.params[k](known, None)
@@ -129,11 +119,10 @@ class ChannelSpatialLatentCodec(nn.Module):
                     "numeric library), or the stream is corrupt")
             y_hat_k[:, :, ~anchor] = n_val
             done.append(self._finish_slice(k, hyper, prev, y_hat_k))
-            if progress:
-                progress(k + 1, K, f"slice {k + 1}/{K}")
+            _slice_done(progress, k, K)
         return torch.cat(done, dim=1)
 
 
-def _check_cancel(cancel: Cancel) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled("cancelled")
+def _slice_done(progress: Progress, k: int, slices: int) -> None:
+    if progress is not None:
+        progress(ProgressEvent(k + 1, slices, SLICE, k + 1, slices))

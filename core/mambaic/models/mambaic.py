@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from mambaic._compressai import EntropyBottleneck
-from mambaic.errors import Cancelled
+from mambaic._compressai import CompressionModel, EntropyBottleneck
 from mambaic.models.config import ModelConfig
 from mambaic.models.gain import GainUnit, check_quality, lambda_for_quality
-from mambaic.models.gaussian_coding import MAX_SYMBOL
-from mambaic.models.latent_codec import Cancel, ChannelSpatialLatentCodec, Progress
+from mambaic.models.hyperprior import HyperLatentCodec
+from mambaic.models.latent_codec import ChannelSpatialLatentCodec
+from mambaic.models.latent_stage import ANALYSIS, CHOICE, SYNTHESIS
+from mambaic.models.pixels import pixel_values
 from mambaic.models.refine import refine_latents
 from mambaic.models.streams import LatentStreams
 from mambaic.models.transforms import (
@@ -19,18 +19,17 @@ from mambaic.models.transforms import (
     hyper_synthesis,
     synthesis_transform,
 )
-
-#: CompressAI's default table of Gaussian scales (64 levels, log-spaced 0.11 … 256).
-SCALES_MIN, SCALES_MAX, SCALES_LEVELS = 0.11, 256.0, 64
+from mambaic.progress import Cancel, Progress, ProgressScale
 
 
-def scale_table() -> torch.Tensor:
-    return torch.exp(torch.linspace(torch.log(torch.tensor(SCALES_MIN)),
-                                    torch.log(torch.tensor(SCALES_MAX)), SCALES_LEVELS))
+class MambaIC(CompressionModel):
+    """The whole codec network. Inputs to `compress` must be padded to `pad_multiple`.
 
-
-class MambaIC(nn.Module):
-    """The whole codec network. Inputs to `compress` must be padded to `pad_multiple`."""
+    CompressAI's `CompressionModel` gives what every model with its entropy models needs, so it
+    is not restated here: ``aux_loss`` (the bottleneck's quantile loss, for its own optimiser),
+    ``update`` (rebuild the rANS coder's integer CDF tables after training or loading) and a
+    ``load_state_dict`` that sizes those tables from the saved ones.
+    """
 
     pad_multiple = 64
 
@@ -45,6 +44,12 @@ class MambaIC(nn.Module):
         self.entropy_bottleneck = EntropyBottleneck(cfg.N)
         self.latent = ChannelSpatialLatentCodec(cfg)
 
+    @property
+    def hyper(self) -> HyperLatentCodec:
+        """The z stage (`latent` is the other one): a view on ``entropy_bottleneck`` and ``h_s``,
+        which keep their state-dict names; made on each use, so it always sees the current ones."""
+        return HyperLatentCodec(self.entropy_bottleneck, self.h_s)
+
     # ---- training -------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, quality: float) -> dict:
         """x (B,3,H,W) in [0,1] → {"x_hat", "likelihoods": {"y", "z"}} for the RD loss."""
@@ -54,22 +59,10 @@ class MambaIC(nn.Module):
         # layout is normalised at the door.
         x = x.contiguous()
         y = self.g_a(x) * self.gain.gain(quality)
-        z = self.h_a(y)
-        z_hat, z_lik = self.entropy_bottleneck(z)
-        hyper = self.h_s(z_hat)
-        y_hat, y_lik = self.latent(y, hyper)
-        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality))
-        return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}}
-
-    def aux_loss(self) -> torch.Tensor:
-        """The EntropyBottleneck's quantile loss, trained by its own optimiser."""
-        return self.entropy_bottleneck.loss()
-
-    def update(self, force: bool = False) -> bool:
-        """Rebuild the integer CDF tables the rANS coder uses (needed after training/loading)."""
-        a = self.entropy_bottleneck.update(force=force)
-        b = self.latent.gaussian_conditional.update_scale_table(scale_table(), force=force)
-        return bool(a or b)
+        hyper = self.hyper(self.h_a(y))
+        latent = self.latent(y, hyper.output)
+        x_hat = self.g_s(latent.output * self.gain.inverse_gain(quality))
+        return {"x_hat": x_hat, "likelihoods": {"y": latent.likelihoods, "z": hyper.likelihoods}}
 
     # ---- coding ---------------------------------------------------------------------------
     def _check_input(self, x: torch.Tensor) -> None:
@@ -97,47 +90,37 @@ class MambaIC(nn.Module):
         x = x.contiguous()
         quality = check_quality(quality)
         K = self.cfg.num_slices
-        report = _Reporter(progress, cancel, self.compress_stages(refine_steps))
+        report = ProgressScale(progress, self.compress_stages(refine_steps), cancel=cancel)
         y = self.g_a(x) * self.gain.gain(quality)
-        report(1, "analysis")
+        report.report(1, ANALYSIS)
         z = self.h_a(y)
         if not refine_steps:
-            return self._code(y, z, report, 1)[0]
+            return self._code(y, z, report.span(1, K + 1))[0]
         valid = valid or tuple(x.shape[-2:])
         y_r, z_r = refine_latents(self, x, y, z, quality, refine_steps, valid,
-                                  lambda done, steps: report(1 + done, f"refining {done}/{steps}"))
-        refined, y_hat_r = self._code(y_r, z_r, report, 1 + refine_steps)
-        plain, y_hat_p = self._code(y, z, report, 2 + refine_steps + K, "plain ")
+                                  report.span(1, refine_steps))
+        refined, y_hat_r = self._code(y_r, z_r, report.span(1 + refine_steps, K + 1))
+        plain, y_hat_p = self._code(y, z, report.span(2 + refine_steps + K, K + 1, variant="plain"))
         costs = [self._real_cost(x, y_hat, streams, quality, valid)
                  for y_hat, streams in ((y_hat_r, refined), (y_hat_p, plain))]
-        report(self.compress_stages(refine_steps), "keeping the cheaper coding")
+        report.report(self.compress_stages(refine_steps), CHOICE)
         refined.refined = costs[0] < costs[1]
         return refined if refined.refined else plain
 
-    def _code(self, y: torch.Tensor, z: torch.Tensor, report: "_Reporter", base: int,
-              label: str = "") -> tuple[LatentStreams, torch.Tensor]:
-        """Entropy-code (y, z): hyper, then K slices → (streams, the ŷ a decoder rebuilds)."""
-        medians = self.entropy_bottleneck._get_medians().reshape(1, -1, 1, 1)
-        # The same guard as gaussian_coding.MAX_SYMBOL: CompressAI's coder has one word per symbol.
-        z = torch.minimum(torch.maximum(z, medians - MAX_SYMBOL), medians + MAX_SYMBOL)
-        z_strings = self.entropy_bottleneck.compress(z)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
-        hyper = self.h_s(z_hat)
-        report(base + 1, label + "hyper")
-        progress = report.offset(base + 1)
-        if progress and label:
-            inner = progress
-            progress = lambda done, total, stage: inner(done, total, label + stage)  # noqa: E731
-        slices, crcs, y_hat = self.latent.compress(y, hyper, progress, report.cancel)
-        return LatentStreams(z=z_strings[0], slices=slices, z_shape=tuple(z.shape[-2:]),
-                             y_shape=tuple(y.shape[-2:]), symbol_crcs=crcs), y_hat
+    def _code(self, y: torch.Tensor, z: torch.Tensor,
+              progress: ProgressScale) -> tuple[LatentStreams, torch.Tensor]:
+        """Entropy-code (y, z) through both stages → (streams, the ŷ a decoder rebuilds).
+        ``progress`` spans the z stage (1 unit) and the K slices."""
+        hyper = self.hyper.compress(z, progress.span(0, 1))
+        latent = self.latent.compress(y, hyper.output, progress.span(1, self.cfg.num_slices))
+        return LatentStreams.of(hyper.streams, latent.streams), latent.output
 
     def _real_cost(self, x: torch.Tensor, y_hat: torch.Tensor, streams: LatentStreams,
                    quality: float, valid: tuple[int, int]) -> float:
         """λ·255²·MSE of the uint8 pixels a decoder will output + the streams' bits per pixel."""
         height, width = valid
-        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality)).clamp_(0, 1)
-        decoded = (x_hat[..., :height, :width] * 255).round()
+        x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality))
+        decoded = pixel_values(x_hat[..., :height, :width])
         mse = (decoded - x[..., :height, :width] * 255).square().mean().item() / 255 ** 2
         lam = lambda_for_quality(quality, self.cfg.lambdas)
         return lam * 255 ** 2 * mse + 8 * streams.payload_bytes / (height * width)
@@ -149,6 +132,10 @@ class MambaIC(nn.Module):
         plain = self.cfg.num_slices + 2
         return plain + refine_steps + self.cfg.num_slices + 2 if refine_steps else plain
 
+    def decompress_stages(self) -> int:
+        """How many progress stages `decompress` reports: hyper, K slices and synthesis."""
+        return self.cfg.num_slices + 2
+
     @torch.no_grad()
     def decompress(self, streams: LatentStreams, quality: float, progress: Progress = None,
                    cancel: Cancel = None) -> torch.Tensor:
@@ -159,30 +146,10 @@ class MambaIC(nn.Module):
         zh, zw = streams.z_shape
         if tuple(streams.y_shape) != (4 * zh, 4 * zw):
             raise ValueError(f"latent shapes disagree: y {streams.y_shape} vs z {streams.z_shape}")
-        total = self.cfg.num_slices + 2
-        report = _Reporter(progress, cancel, total)
-        z_hat = self.entropy_bottleneck.decompress([streams.z], (zh, zw))
-        hyper = self.h_s(z_hat)
-        report(1, "hyper")
-        y_hat = self.latent.decompress(streams.slices, streams.symbol_crcs, hyper, report.offset(1), cancel)
+        total = self.decompress_stages()
+        report = ProgressScale(progress, total, cancel=cancel)
+        hyper = self.hyper.decompress(streams.hyper, report.span(0, 1))
+        y_hat = self.latent.decompress(streams.latent, hyper, report.span(1, self.cfg.num_slices))
         x_hat = self.g_s(y_hat * self.gain.inverse_gain(quality)).clamp_(0, 1)
-        report(total, "synthesis")
+        report.report(total, SYNTHESIS)
         return x_hat
-
-
-class _Reporter:
-    """Maps stage completions onto one (done, total) progress scale and honours cancellation."""
-
-    def __init__(self, progress: Progress, cancel: Cancel, total: int) -> None:
-        self.progress, self.cancel, self.total = progress, cancel, total
-
-    def __call__(self, done: int, stage: str) -> None:
-        if self.progress:
-            self.progress(done, self.total, stage)
-        if done < self.total and self.cancel is not None and self.cancel():
-            raise Cancelled("cancelled")
-
-    def offset(self, base: int) -> Progress:
-        if not self.progress:
-            return None
-        return lambda done, _total, stage: self.progress(base + done, self.total, stage)

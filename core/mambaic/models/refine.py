@@ -17,14 +17,15 @@ The noise comes from a generator seeded per call, so the same input always gives
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import torch
 
 from mambaic.models.gain import lambda_for_quality
-from mambaic.models.latent_codec import ste_round
+from mambaic.models.latent_stage import REFINING
+from mambaic.progress import Progress, ProgressEvent
 
 if TYPE_CHECKING:  # the model imports this module
     from mambaic.models.mambaic import MambaIC
@@ -34,37 +35,24 @@ if TYPE_CHECKING:  # the model imports this module
 LEARNING_RATE = 0.03
 NOISE_SEED = 0
 
-StepReport = Callable[[int, int], None] | None
-
-
-def _z_likelihood(model: MambaIC, z: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Likelihood of z + U(−½, ½) under the factorised prior (channels first, as it expects)."""
-    eb = model.entropy_bottleneck
-    noise = torch.rand(z.shape, generator=generator, device=z.device, dtype=z.dtype) - 0.5
-    values = (z + noise).transpose(0, 1).reshape(z.shape[1], 1, -1)
-    likelihood, _, _ = eb._likelihood(values)
-    return eb.likelihood_lower_bound(likelihood)
-
 
 def rd_objective(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
                  valid: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
     """λ(q)·255²·MSE over the valid (unpadded) pixels + the relaxed rate of y and z in bits per
     pixel: the training loss at this quality, for this one image."""
-    medians = model.entropy_bottleneck._get_medians().reshape(1, -1, 1, 1)
-    z_hat = ste_round(z - medians) + medians  # what the entropy bottleneck's coder reconstructs
-    hyper = model.h_s(z_hat)
-    y_hat, y_likelihood = model.latent(y, hyper, noise=generator)
-    x_hat = model.g_s(y_hat * model.gain.inverse_gain(quality))
+    latent = model.latent(y, model.hyper.rounded(z), noise=generator)
+    x_hat = model.g_s(latent.output * model.gain.inverse_gain(quality))
     height, width = valid
     mse = (x_hat[..., :height, :width] - x[..., :height, :width]).square().mean()
-    bits = -(torch.log2(y_likelihood).sum() + torch.log2(_z_likelihood(model, z, generator)).sum())
+    z_likelihood = model.hyper.noisy_likelihood(z, generator)  # drawn after y's noise, as always
+    bits = -(torch.log2(latent.likelihoods).sum() + torch.log2(z_likelihood).sum())
     lam = lambda_for_quality(quality, model.cfg.lambdas)
     return lam * 255 ** 2 * mse + bits / (height * width)
 
 
 def refine_latents(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, quality: float,
                    steps: int, valid: tuple[int, int],
-                   report: StepReport = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   progress: Progress = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``steps`` Adam steps on (y, z) → refined copies; the inputs and the model are not changed.
 
     Gradients are taken with respect to the latents only, so no weight gradient is ever computed.
@@ -81,8 +69,8 @@ def refine_latents(model: MambaIC, x: torch.Tensor, y: torch.Tensor, z: torch.Te
             loss = rd_objective(model, x, y, z, quality, valid, generator)
             y.grad, z.grad = torch.autograd.grad(loss, [y, z])
             optimizer.step()
-            if report:
-                report(step + 1, steps)
+            if progress is not None:
+                progress(ProgressEvent(step + 1, steps, REFINING, step + 1, steps))
     return y.detach(), z.detach()
 
 
