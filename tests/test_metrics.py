@@ -78,3 +78,18 @@ def test_ms_ssim_matches_pytorch_msssim_as_compressai_uses_it(shape):
     as_tensor = lambda v: torch.tensor(v, dtype=torch.float64).permute(2, 0, 1)[None]  # noqa: E731
     expected = float(reference(as_tensor(a), as_tensor(b), data_range=255.0))
     assert metrics.ms_ssim(a, b) == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(192, 256), (171, 193)])  # even and odd sides
+def test_metrics_computed_in_row_bands_equal_the_whole_image_pass(shape, monkeypatch):
+    """Big photos are scored a band of rows at a time (memory stays flat); the band edges, the
+    window's overlap and the odd-side padding of the pooling must not change the value."""
+    a = _image(*shape)
+    rng = np.random.default_rng(3)
+    b = np.clip(a + rng.normal(0, 12, a.shape), 0, 255).astype(np.uint8)
+    whole = metrics.ms_ssim(a, b), metrics.mse(a, b)
+    monkeypatch.setattr(metrics, "_BAND_SAMPLES", 1)  # 16-row bands: many of them at every scale
+    banded = metrics.ms_ssim(a, b), metrics.mse(a, b)
+    assert banded[0] == pytest.approx(whole[0], abs=1e-12)
+    assert banded[1] == whole[1]
+    assert whole[0] < 0.999  # the pair is distorted: the comparison is not between two ones

@@ -26,6 +26,8 @@ MS_SSIM_MIN_SIDE = 161
 _MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 _K1, _K2 = 0.01, 0.03
 _WINDOW_RADIUS = 5
+#: Samples per band of rows the metrics work on (see `_row_bands`): ~16 MB a float64 temporary.
+_BAND_SAMPLES = 1 << 21
 
 
 def _gaussian_window(radius: int = _WINDOW_RADIUS, sigma: float = 1.5) -> np.ndarray:
@@ -47,10 +49,25 @@ def _check_pair(original: np.ndarray, reconstruction: np.ndarray) -> None:
 
 
 def mse(original: np.ndarray, reconstruction: np.ndarray) -> float:
-    """Mean squared error over every sample of every channel."""
+    """Mean squared error over every sample of every channel.
+
+    Summed exactly in integers, a band of rows at a time: a 24-megapixel photo in float64 would
+    need three 576 MB temporaries."""
     _check_pair(original, reconstruction)
-    diff = original.astype(np.float64) - reconstruction.astype(np.float64)
-    return float(np.mean(diff * diff))
+    total = 0
+    for rows in _row_bands(original.shape[0], original.shape[1] * 3):
+        diff = original[rows].astype(np.int32) - reconstruction[rows].astype(np.int32)
+        total += int(np.einsum("ijk,ijk->", diff, diff, dtype=np.int64))
+    return total / original.size
+
+
+def _row_bands(height: int, row_size: int, overlap: int = 0) -> list[slice]:
+    """Slices of at most ~2 M samples each (``overlap`` extra rows at the end of each) covering
+    ``height`` rows: the unit in which the metrics hold float64 temporaries, so their memory stays
+    flat however big the photo is."""
+    step = max(16, _BAND_SAMPLES // max(row_size, 1))
+    return [slice(start, min(start + step, height - overlap) + overlap)
+            for start in range(0, max(height - overlap, 1), step)]
 
 
 def psnr(original: np.ndarray, reconstruction: np.ndarray) -> float:
@@ -67,25 +84,46 @@ def _blur_valid(x: np.ndarray) -> np.ndarray:
 
 
 def _ssim_and_cs(x: np.ndarray, y: np.ndarray, peak: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean SSIM and contrast-structure terms at one scale."""
+    """Per-channel mean SSIM and contrast-structure terms at one scale.
+
+    Computed in bands of output rows, each from its rows plus the window's reach below, so the
+    filtered values are the ones a whole-image pass gives; only the sums are carried across."""
     c1, c2 = (_K1 * peak) ** 2, (_K2 * peak) ** 2
-    mu_x, mu_y = _blur_valid(x), _blur_valid(y)
-    var_x = _blur_valid(x * x) - mu_x**2
-    var_y = _blur_valid(y * y) - mu_y**2
-    cov = _blur_valid(x * y) - mu_x * mu_y
-    cs_map = (2 * cov + c2) / (var_x + var_y + c2)
-    ssim_map = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1) * cs_map
-    return ssim_map.mean(axis=(0, 1)), cs_map.mean(axis=(0, 1))
+    reach = 2 * _WINDOW_RADIUS
+    ssim_sum = cs_sum = 0.0
+    count = 0
+    for rows in _row_bands(x.shape[0], x.shape[1] * x.shape[2], overlap=reach):
+        xb, yb = x[rows].astype(np.float64), y[rows].astype(np.float64)
+        mu_x, mu_y = _blur_valid(xb), _blur_valid(yb)
+        var_x = _blur_valid(xb * xb) - mu_x**2
+        var_y = _blur_valid(yb * yb) - mu_y**2
+        cov = _blur_valid(xb * yb) - mu_x * mu_y
+        cs_map = (2 * cov + c2) / (var_x + var_y + c2)
+        ssim_map = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1) * cs_map
+        ssim_sum = ssim_sum + ssim_map.sum(axis=(0, 1))
+        cs_sum = cs_sum + cs_map.sum(axis=(0, 1))
+        count += cs_map.shape[0] * cs_map.shape[1]
+    return ssim_sum / count, cs_sum / count
 
 
 def _halve(x: np.ndarray) -> np.ndarray:
-    """2x2 average pooling; an odd side is zero-padded by one on both ends (divisor stays 4)."""
-    for axis in (0, 1):
-        x = np.moveaxis(x, axis, 0)
-        if x.shape[0] % 2:
-            x = np.concatenate([np.zeros_like(x[:1]), x, np.zeros_like(x[:1])])[:-1]
-        x = np.moveaxis((x[0::2] + x[1::2]) / 2, 0, axis)
-    return x
+    """2x2 average pooling to float64; an odd side gets one zero row/column in front (the divisor
+    stays 4), as pytorch_msssim's padded pooling does."""
+    rows = _halve_rows(x)
+    return np.moveaxis(_halve_rows(np.moveaxis(rows, 1, 0)), 0, 1)
+
+
+def _halve_rows(x: np.ndarray) -> np.ndarray:
+    """Means of row pairs, a band at a time so a uint8 photo is never copied whole to float64."""
+    shift = x.shape[0] % 2
+    out = np.empty(((x.shape[0] + shift) // 2, *x.shape[1:]), np.float64)
+    for band in _row_bands(out.shape[0], 2 * x[0].size):
+        start, stop = 2 * band.start - shift, 2 * band.stop - shift
+        block = x[max(start, 0):stop].astype(np.float64)
+        if start < 0:
+            block = np.concatenate([np.zeros_like(block[:1]), block])
+        out[band] = (block[0::2] + block[1::2]) / 2
+    return out
 
 
 def ms_ssim(original: np.ndarray, reconstruction: np.ndarray) -> float:
@@ -93,8 +131,7 @@ def ms_ssim(original: np.ndarray, reconstruction: np.ndarray) -> float:
     _check_pair(original, reconstruction)
     if min(original.shape[:2]) < MS_SSIM_MIN_SIDE:
         return math.nan
-    x = original.astype(np.float64)
-    y = reconstruction.astype(np.float64)
+    x, y = original, reconstruction  # uint8 at the first scale; each later one is float64
     factors = []
     for level, weight in enumerate(_MS_SSIM_WEIGHTS):
         ssim, cs = _ssim_and_cs(x, y, 255.0)
