@@ -11,7 +11,7 @@ GUI=${MAMBAIC_GUI:-.venv/bin/mambaic-gui}
 for tool in xvfb-run import; do
     command -v "$tool" >/dev/null || {
         echo "screenshot.sh: '$tool' is missing; install the virtual display and its Qt libraries:" >&2
-        echo "  apt-get install -y xvfb xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0" >&2
+        echo "  apt-get install -y xvfb xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 libxcb-cursor0" >&2
         exit 1; }
 done
 PROFILE=$(mktemp -d)   # fresh settings: default window size, no remembered state

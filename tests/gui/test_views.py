@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
@@ -11,6 +9,7 @@ from PySide6.QtCore import QRectF
 from mambaic_gui.panels.quality import DEBOUNCE_MS, QualityControl
 from mambaic_gui.pixels import ErrorHeatmap, build_pyramid, error_levels, error_map
 from mambaic_gui.views.compare import CompareView, ViewMode
+from mambaic_gui.views.image_pane import ImagePane
 
 
 @pytest.fixture
@@ -117,8 +116,10 @@ def test_pyramid_levels_follow_the_zoom():
     assert [pyramid.level_for(z) for z in (4.0, 1.0, 0.6, 0.5, 0.2)] == [0, 0, 0, 1, 1]
 
 
-def test_a_large_photo_does_not_stall_the_gui(qtbot):
-    """12 megapixels: what the GUI thread does on open and on a new result stays well under 1 s."""
+def test_a_large_photo_is_drawn_from_a_level_sized_for_the_screen(qtbot):
+    """12 megapixels: what the GUI thread uploads and draws in every mode is a pyramid level near
+    the pane's size, never the full image (a property of the work, not a wall-clock limit that a
+    busy machine would break)."""
     widget = CompareView()
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
@@ -127,14 +128,19 @@ def test_a_large_photo_does_not_stall_the_gui(qtbot):
     original = rng.integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
     decoded = original.copy()
     views = build_pyramid(original), build_pyramid(decoded), ErrorHeatmap.of(original, decoded)
-    started = time.perf_counter()
     widget.set_original(views[0])
     widget.set_decoded(views[1], views[2])
+    widget.fit()
     for mode in ViewMode:
         widget.set_mode(mode)
         widget.repaint()
         qtbot.wait(1)
-    assert time.perf_counter() - started < 1.0
+        shown = [item.image for pane in widget.findChildren(ImagePane) if pane.isVisible()
+                 for item in pane._items if item.pyramid is not None and item.image is not None]
+        assert shown, mode
+        for image in shown:
+            # The chosen level has at least one pixel per screen pixel and fewer than two per side.
+            assert image.shape[0] * image.shape[1] <= 4 * 1200 * 800, (mode, image.shape)
 
 
 def test_quality_is_debounced(qtbot):
