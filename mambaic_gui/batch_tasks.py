@@ -33,13 +33,14 @@ def encode_file(source: Path, output: Path, quality: float, effort: int) -> JobB
 
         codec = require_codec(codec)
         start = time.perf_counter()
-        original = load_image(source).rgb  # a file that is no image fails here, before any work
+        # Read once: the coded pixels and the scored ones are the same even if the file changes.
+        loaded = load_image(source, codec.config.max_pixels)  # no image: fails before any work
         split = encode_share(codec, effort)
-        encoded = codec.compress_report(source, quality, cancel=cancel, effort=effort,
+        encoded = codec.compress_report(loaded, quality, cancel=cancel, effort=effort,
                                         progress=phase(progress, 0.0, split, "encoding"))
         decoded = codec.decompress_report(encoded.data, cancel=cancel,
                                           progress=phase(progress, split, 1.0 - split, "decoding"))
-        psnr = metrics.psnr(original, np.asarray(decoded.image.convert("RGB")))
+        psnr = metrics.psnr(loaded.rgb, np.asarray(decoded.image.convert("RGB")))
         if cancel():
             raise Cancelled("cancelled before the file was written")
         written = atomic_write(output, encoded.data, overwrite=False, protect=[source])

@@ -217,3 +217,11 @@ def test_uint8_arrays_are_taken_as_images(shape, mode):
 def test_unusable_arrays_are_clear_errors(array, message):
     with pytest.raises(ImageInputError, match=message):
         load_image(array)
+
+
+def test_an_already_loaded_image_passes_through_with_its_size_still_checked():
+    """Callers that score a decode against the source read it once and hand the result on."""
+    loaded = load_image(Image.new("LA", (40, 30), (90, 128)))
+    assert load_image(loaded) is loaded
+    with pytest.raises(ImageInputError, match="pixels|large|limit"):
+        load_image(loaded, max_pixels=40 * 30 - 1)

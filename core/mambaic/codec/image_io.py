@@ -34,7 +34,7 @@ from mambaic.codec.limits import MAX_PIXELS, dimension_problem
 from mambaic.codec.modes import OUTPUT_MODES
 from mambaic.errors import ImageInputError
 
-ImageSource = Union[Image.Image, np.ndarray, str, os.PathLike, bytes, bytearray, memoryview]
+ImageSource = Union["LoadedImage", Image.Image, np.ndarray, str, os.PathLike, bytes, bytearray, memoryview]
 
 _GRAY_MODES = {"1", "L", "I", "F"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
@@ -65,11 +65,17 @@ class LoadedImage:
 
 def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Read ``source`` (PIL image, uint8 array, path or encoded file bytes) into RGB uint8 +
-    alpha + notes.
+    alpha + notes. A `LoadedImage` is passed through (its size still checked), so a caller that
+    needs the pixels itself reads the file once.
 
     Raises :class:`~mambaic.errors.ImageInputError` for anything we cannot or will not code. The
     size is checked from the file header before any pixel is decoded.
     """
+    if isinstance(source, LoadedImage):  # already read (e.g. to be scored against its decode)
+        problem = dimension_problem(source.info.width, source.info.height, max_pixels)
+        if problem:
+            raise ImageInputError(problem)
+        return source
     opened = _open(source)
     try:
         return _load(opened, max_pixels)
