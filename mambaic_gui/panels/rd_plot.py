@@ -38,6 +38,8 @@ class RDPlot(QWidget):
         super().__init__(parent)
         self.plot = styled_plot("Rate–distortion of this image")
         self.plot.setLabel("bottom", "bit rate (bpp)")
+        # A bit rate is never negative: with one point, auto-range would centre the axis on it.
+        self.plot.getViewBox().setLimits(xMin=0.0)
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)  # no "(x0.001)" on bpp
         self.plot.showGrid(x=True, y=True, alpha=0.25)

@@ -96,3 +96,18 @@ def test_no_highlight_for_what_cannot_be_opened(window):
                                                    Qt.MouseButton.LeftButton,
                                                    Qt.KeyboardModifier.NoModifier))
     assert not window.drop.highlight.isVisible()
+
+
+def test_the_rd_chart_never_shows_negative_bit_rates(qtbot):
+    """With only the current point (a big photo: no sweep), auto-range centred the axis on it and
+    showed bit rates down to -0.2 bpp."""
+    from mambaic_gui.document import RatePoint
+
+    plot = RDPlot()
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    plot.set_current(RatePoint("mambaic", 3.1, 0.087, 40.06, 0.977))
+    qtbot.wait(10)
+    (x_min, x_max), _ = plot.plot.getViewBox().viewRange()
+    assert x_min >= 0.0 and x_max > 0.087
