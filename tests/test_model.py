@@ -11,7 +11,7 @@ import torch
 from mambaic.models import CONFIGS, build_model, get_config
 from mambaic.models.gain import lambda_for_quality
 from mambaic.models.loss import rate_distortion_loss
-from mambaic.models.vss import cross_merge, cross_scan
+from mambaic.models.vss import cross_merge, cross_scan, cross_scan_paths
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,16 @@ def coding_mode(model):
 def test_cross_scan_merge_is_four_times_identity():
     x = torch.randn(2, 5, 3, 7)
     assert torch.allclose(cross_merge(cross_scan(x), 3, 7), 4 * x)
+
+
+def test_projecting_on_the_grid_then_scanning_equals_scanning_then_projecting():
+    """SS2D applies its per-path projections before ordering them (`cross_scan_paths`); that is
+    only right if path k of the result equals path k of `cross_scan` of the same projection."""
+    x = torch.randn(2, 5, 3, 7)
+    weights = torch.randn(4, 6, 5)
+    grid = torch.einsum("kcd,bdhw->bkchw", weights, x)
+    reference = torch.einsum("kcd,bkdl->bkcl", weights, cross_scan(x))
+    assert torch.allclose(cross_scan_paths(grid), reference, atol=1e-5)
 
 
 @pytest.mark.parametrize("hw", [(64, 64), (64, 192), (128, 64)])
