@@ -14,9 +14,8 @@ PY=${PYTHON:-python3}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 mkdir -p "$OUT/licences"
 
-(cd "$T" && apt-get download opencv-doc >/dev/null)
-dpkg-deb -x "$T"/opencv-doc_*.deb "$T/cv"
-CV=$T/cv/usr/share/doc/opencv-doc
+. "$(dirname "$0")/opencv_doc.sh"
+unpack_opencv_doc "$T"
 pip download -q --no-deps -d "$T/whl" scipy==1.9.3 scikit-image==0.26.0
 unzip -q -j -o "$T"/whl/scipy-*.whl scipy/misc/face.dat 'scipy-1.9.3.dist-info/LICENSE.txt' -d "$T/sp"
 unzip -q -j -o "$T"/whl/scikit_image-*.whl skimage/data/brick.png skimage/data/grass.png \
