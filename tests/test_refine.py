@@ -12,7 +12,7 @@ import mambaic
 from mambaic.codec.codec import CodecConfig, load_codec
 from mambaic.errors import Cancelled
 from mambaic.models.gain import lambda_for_quality
-from mambaic.models.refine import rd_objective, refine_latents
+from mambaic.models.refine import AnnealedRounding, rd_objective, refine_latents
 from mambaic.resources import resource_dir
 from mic_testing import sample_image
 
@@ -98,3 +98,51 @@ def test_progress_counts_refinement_steps_and_cancel_stops_them(codec):
 def test_bad_step_counts_are_refused(codec, steps):
     with pytest.raises(ValueError, match="refine_steps"):
         codec.compress(sample_image(20, 20), 3.0, refine_steps=steps)
+
+
+def test_annealed_rounding_stays_between_neighbours_and_hardens_as_it_cools():
+    residual = torch.linspace(-3.2, 3.2, 641)
+    soft = AnnealedRounding(torch.Generator().manual_seed(0), (0.5, 0.05))
+    warm = soft(residual)
+    assert torch.all(warm >= torch.floor(residual)) and torch.all(warm <= torch.ceil(residual))
+    assert torch.equal(AnnealedRounding(torch.Generator().manual_seed(0), (0.5, 0.05))(residual), warm)
+    soft.anneal(9, 10)
+    assert soft.temperature == pytest.approx(0.05)
+    cold = soft(residual)
+    clear = (residual - residual.round()).abs() < 0.4  # not within 0.1 of a half
+    assert torch.allclose(cold[clear], residual.round()[clear], atol=1e-3)
+    assert (warm - residual.round()).abs()[clear].mean() > 10 * (cold - residual.round()).abs()[clear].mean()
+
+
+def test_annealed_rounding_passes_gradients_to_the_latents():
+    residual = torch.tensor([0.3, 1.45, -0.7], requires_grad=True)
+    AnnealedRounding(torch.Generator().manual_seed(1), (0.5, 0.05))(residual).sum().backward()
+    assert torch.isfinite(residual.grad).all() and residual.grad.abs().sum() > 0
+
+
+def test_the_latent_forward_with_straight_through_rounding_is_the_default_forward(codec):
+    model = codec.model
+    torch.manual_seed(0)
+    y = torch.randn(1, model.cfg.M, 8, 8) * 3
+    hyper = model.hyper(model.h_a(y)).output
+    with torch.no_grad():
+        default = model.latent(y, hyper)
+        explicit = model.latent(y, hyper, rounding=lambda r: torch.round(r))
+    assert torch.equal(default.output, explicit.output)
+    assert torch.allclose(default.likelihoods, explicit.likelihoods)  # eval mode: rounded values
+    with pytest.raises(ValueError, match="either noise or a rounding"):
+        model.latent(y, hyper, noise=torch.Generator(), rounding=torch.round)
+
+
+def test_sga_refinement_moves_the_latents_reproducibly(codec):
+    model = codec.model
+    x = torch.from_numpy(np.asarray(sample_image(64, 64, seed=2)).copy()).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        y = model.g_a(x) * model.gain.gain(3.0)
+        z = model.h_a(y)
+    first = refine_latents(model, x, y, z, 3.0, steps=4, valid=(64, 64), method="sga")
+    again = refine_latents(model, x, y, z, 3.0, steps=4, valid=(64, 64), method="sga")
+    assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
+    assert not torch.equal(first[0], y)
+    with pytest.raises(ValueError, match="method must be one of"):
+        refine_latents(model, x, y, z, 3.0, steps=1, valid=(64, 64), method="hard")

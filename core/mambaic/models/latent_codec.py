@@ -9,10 +9,12 @@ is written here in the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
-from mambaic._compressai import GaussianConditional, quantize_ste
+from mambaic._compressai import GaussianConditional, gaussian_likelihood, quantize_ste
 from mambaic.errors import DecodeMismatchError
 from mambaic.models import gaussian_coding
 from mambaic.models.config import ModelConfig
@@ -23,6 +25,9 @@ from mambaic.models.context import (
 )
 from mambaic.models.latent_stage import SLICE, StageCompressed, StageForward, StageStreams
 from mambaic.progress import Progress, ProgressEvent
+
+#: A relaxed rounding of residuals y − μ to integers (differentiable), as `forward` accepts.
+Rounding = Callable[[torch.Tensor], torch.Tensor]
 
 
 class ChannelSpatialLatentCodec(nn.Module):
@@ -41,28 +46,40 @@ class ChannelSpatialLatentCodec(nn.Module):
         return y_hat_k + self.lrp[k](hyper[:, : self.cfg.M], prev, y_hat_k)
 
     def forward(self, y: torch.Tensor, hyper: torch.Tensor,
-                noise: torch.Generator | None = None) -> StageForward:
+                noise: torch.Generator | None = None,
+                rounding: Rounding | None = None) -> StageForward:
         """Training/validation pass → ŷ with straight-through rounding and the likelihoods of y.
 
         With ``noise``, the likelihoods are those of y + U(−½, ½) drawn from that generator
         whatever the module's mode (encoder-side refinement needs a reproducible rate gradient).
+        With ``rounding`` (a relaxed rounding of the residual y − μ, e.g. refinement's annealed
+        soft rounding), ŷ = μ + rounding(y − μ) everywhere, and the likelihoods are those of that
+        ŷ: rate and distortion then see the same relaxed values, which anneal towards what the
+        coder will write.
         """
+        if noise is not None and rounding is not None:
+            raise ValueError("give either noise or a rounding, not both")
+        round_residual = quantize_ste if rounding is None else rounding
         anchor = checkerboard_anchor_mask(y.shape[2], y.shape[3], y.device)
         done, likelihoods = [], []
         for k, y_k in enumerate(y.chunk(self.cfg.num_slices, dim=1)):
             prev = self._previous(done)
             known = self.params[k].known_features(hyper, prev)
             mean_a, scale_a = self.params[k](known, None)
-            anchors = torch.where(anchor, quantize_ste(y_k - mean_a) + mean_a, torch.zeros_like(y_k))
-            mean_n, scale_n = self.params[k](known, anchors)
+            anchors_hat = round_residual(y_k - mean_a) + mean_a
+            mean_n, scale_n = self.params[k](known, torch.where(anchor, anchors_hat, torch.zeros_like(y_k)))
             mean = torch.where(anchor, mean_a, mean_n)
             scale = torch.where(anchor, scale_a, scale_n)
-            if noise is None:
-                _, lik = self.gaussian_conditional(y_k, scale, means=mean)
+            y_hat_k = torch.where(anchor, anchors_hat, round_residual(y_k - mean_n) + mean_n)
+            gc = self.gaussian_conditional
+            if rounding is not None:
+                lik = gc.likelihood_lower_bound(gaussian_likelihood(gc, y_hat_k, scale, mean))
+            elif noise is None:
+                _, lik = gc(y_k, scale, means=mean)
             else:
-                lik = gaussian_coding.noisy_likelihood(self.gaussian_conditional, y_k, scale, mean, noise)
+                lik = gaussian_coding.noisy_likelihood(gc, y_k, scale, mean, noise)
             likelihoods.append(lik)
-            done.append(self._finish_slice(k, hyper, prev, quantize_ste(y_k - mean) + mean))
+            done.append(self._finish_slice(k, hyper, prev, y_hat_k))
         return StageForward(torch.cat(done, dim=1), torch.cat(likelihoods, dim=1))
 
     @torch.no_grad()
